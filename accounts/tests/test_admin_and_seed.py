@@ -1,0 +1,72 @@
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from accounts.models import Profile, User
+from accounts.tests.factories import UserFactory
+
+
+@pytest.mark.django_db
+def test_seed_demo_is_idempotent_and_prints_the_credentials(capsys):
+    call_command("seed_demo")
+    first = capsys.readouterr().out
+    count = User.objects.count()
+    call_command("seed_demo")
+    second = capsys.readouterr().out
+
+    assert count == 6
+    assert User.objects.count() == count
+    assert Profile.objects.count() == count
+    assert "admin@example.com" in first and "demo-pass-1234" in first
+    assert "(0 accounts created)" in second
+    staff = User.objects.get(email="admin@example.com")
+    assert staff.is_staff and staff.is_superuser
+
+
+@pytest.mark.django_db
+def test_demo_accounts_can_log_in(client):
+    call_command("seed_demo")
+    response = client.post(reverse("account_login"), {"login": "sara@example.com", "password": "demo-pass-1234"})
+    assert response.status_code == 302
+    assert "_auth_user_id" in client.session
+
+
+@pytest.mark.django_db
+def test_admin_sends_anonymous_visitors_to_the_site_login(client):
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    response = client.get(response["Location"])
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+@pytest.mark.django_db
+def test_admin_refuses_a_signed_in_non_staff_user(client):
+    client.force_login(UserFactory())
+    response = client.get("/admin/", follow=True)
+    assert b"site administration" not in response.content.lower()
+    assert response.redirect_chain[-1][0].startswith(reverse("account_login")) or response.status_code in (302, 403)
+
+
+@pytest.mark.django_db
+def test_staff_reach_the_admin_and_adding_a_user_there_gives_a_profile(client):
+    staff = UserFactory()
+    staff.is_staff = staff.is_superuser = True
+    staff.save()
+    client.force_login(staff)
+    assert client.get("/admin/").status_code == 200
+
+    response = client.post(
+        reverse("admin:accounts_user_add"),
+        {
+            "email": "added@example.com",
+            "username": "added",
+            "password1": "Sturdy-pass-2026",
+            "password2": "Sturdy-pass-2026",
+            "usable_password": "true",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Profile.objects.filter(user__email="added@example.com").exists()
+    user = User.objects.get(email="added@example.com")
+    assert client.get(reverse("admin:accounts_user_change", args=[user.pk])).status_code == 200

@@ -1,0 +1,89 @@
+"""Fixtures every app's tests share: the real services, the system Chromium, and the e-mail outbox."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.core import mail
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make beside it are
+# ordinary synchronous calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _missing(what: str, required: bool) -> None:
+    if required:
+        pytest.fail(f"{what} (required by the environment)")
+    pytest.skip(what)
+
+
+@pytest.fixture(autouse=True)
+def _outbox_email(settings):
+    """Django's test set-up swaps EMAIL_BACKEND for locmem; put our outbox back, so tests exercise the real
+    path: outbox row → Celery task → delivery backend (locmem here, so mail.outbox shows what was sent)."""
+    settings.EMAIL_BACKEND = "notifications.backends.OutboxEmailBackend"
+    mail.outbox = []
+
+
+@pytest.fixture(autouse=True)
+def _fresh_redis_cache():
+    """Redis outlives a test (the database cache is rolled back with the test's database): start each test
+    with an empty one, and with the failover cache trusting Redis again."""
+    from django.core.cache import caches
+
+    from marketplace.cache import FailoverCache
+
+    FailoverCache._down_until = 0.0
+    if "redis" in django_settings.CACHES:
+        caches["redis"].clear()
+
+
+@pytest.fixture
+def require_postgres(db):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        _missing("PostgreSQL does not answer; this test needs it", REQUIRE_SERVICES)
+
+
+@pytest.fixture
+def redis_url():
+    url = os.environ.get("REDIS_URL")
+    if not django_settings.SERVICES["redis"] or not url:
+        _missing("Redis does not answer at 127.0.0.1:6379; this test needs it", REQUIRE_SERVICES)
+    return url
+
+
+# --- the browser ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        _missing(f"Chromium not found at {CHROMIUM} (apt-get install chromium)", REQUIRE_BROWSER)
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        _missing("Playwright for Python is not installed", REQUIRE_BROWSER)
+    return {
+        "executable_path": CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
+        "headless": True,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    }
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 900}, "locale": "en-US"}
+
+
+@pytest.fixture
+def site(live_server, transactional_db):
+    """The live site's base URL, with a transactional database behind it."""
+    return live_server.url

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MarketplaceConfig(AppConfig):
+    name = "marketplace"
+    verbose_name = _("Marketplace")
+
+    def ready(self) -> None:
+        from marketplace.currency import register_currencies
+
+        register_currencies()

@@ -1,0 +1,22 @@
+"""Currencies the marketplace trades in, and the one rounding rule for amounts."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+import moneyed
+from django.conf import settings
+
+
+def register_currencies() -> None:
+    """Toman is not an ISO 4217 currency; py-moneyed must know it before a MoneyField uses it."""
+    if "IRT" not in moneyed.CURRENCIES:
+        moneyed.add_currency(code="IRT", numeric="None", sub_unit=1, name="Iranian toman", countries=["IRAN"])
+
+
+def minor_unit(currency: str) -> int:
+    return settings.CURRENCY_MINOR_UNITS.get(str(currency), 2)
+
+
+def round_amount(amount: Decimal, currency: str) -> Decimal:
+    """Round to the currency's minor unit (toman and rial have none), half up."""
+    exponent = Decimal(1).scaleb(-minor_unit(currency))
+    return Decimal(amount).quantize(exponent, rounding=ROUND_HALF_UP)

@@ -1,0 +1,72 @@
+"""Template filters for the page's language: digits, grouped numbers, amounts and Jalali dates.
+
+Installed as a template builtin (settings.TEMPLATES), so every template can use them without {% load %}.
+"""
+
+from django import template
+from django.utils.translation import gettext
+
+from marketplace import l10n
+from marketplace.currency import minor_unit, round_amount
+
+register = template.Library()
+
+_CURRENCY_NAMES = {
+    "IRT": lambda: gettext("toman"),
+    "IRR": lambda: gettext("rial"),
+    "USD": lambda: gettext("USD"),
+    "EUR": lambda: gettext("EUR"),
+}
+
+
+@register.filter
+def digits(value) -> str:
+    """Persian digits on Persian pages: {{ count|digits }}."""
+    return l10n.localize_digits(str(value))
+
+
+@register.filter
+def number(value, decimal_places=None) -> str:
+    """Thousands separators and the page's digits: {{ 1250000|number }} → ۱٬۲۵۰٬۰۰۰."""
+    if value in (None, ""):
+        return ""
+    try:
+        return l10n.format_number(value, None if decimal_places is None else int(decimal_places))
+    except (ArithmeticError, ValueError, TypeError):
+        return str(value)
+
+
+@register.filter
+def percent(value) -> str:
+    """{{ 50|percent }} → '50%' / '۵۰٪'."""
+    if value in (None, ""):
+        return ""
+    text = l10n.format_number(value, 0) if float(value) == int(float(value)) else l10n.format_number(value)
+    return f"{text}٪" if l10n.is_persian() else f"{text}%"
+
+
+@register.filter
+def money(value) -> str:
+    """A djmoney Money as '1,250,000 toman' / '۱٬۲۵۰٬۰۰۰ تومان', rounded to the currency's minor unit."""
+    if value in (None, ""):
+        return ""
+    currency = str(getattr(value, "currency", "IRT"))
+    amount = getattr(value, "amount", value)
+    name = _CURRENCY_NAMES.get(currency, lambda: currency)()
+    return f"{l10n.format_number(round_amount(amount, currency), minor_unit(currency))} {name}"
+
+
+@register.filter
+def jdate(value) -> str:
+    """A date: Jalali with Persian digits on Persian pages, Gregorian on English ones."""
+    return l10n.format_date(value)
+
+
+@register.filter
+def jdatetime(value) -> str:
+    return l10n.format_date(value, with_time=True)
+
+
+@register.filter
+def ago(value) -> str:
+    return l10n.format_timesince(value)

@@ -1,0 +1,57 @@
+"""Settings for the test suite: the real services when they answer.
+
+PostgreSQL (DATABASE_URL, else 127.0.0.1:5432 as postgres) and Redis (REDIS_URL, else 127.0.0.1:6379) are used
+when they answer. When one does not, the suite runs on SQLite / the database cache and the tests that need the
+service skip with a printed reason; with REQUIRE_SERVICES=1 a missing service is an error instead.
+"""
+
+import os
+import socket
+from urllib.parse import urlparse
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _answers(url: str, default_port: int) -> bool:
+    parts = urlparse(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+_database_url = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/marketplace"
+_redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
+SERVICES = {
+    "postgresql": _answers(_database_url, 5432) if _database_url.startswith("postgres") else False,
+    "redis": _answers(_redis_url, 6379),
+}
+if REQUIRE_SERVICES and not all(SERVICES.values()):
+    missing = ", ".join(name for name, up in SERVICES.items() if not up)
+    raise RuntimeError(f"REQUIRE_SERVICES=1 but these services do not answer: {missing}")
+
+if SERVICES["postgresql"]:
+    os.environ["DATABASE_URL"] = _database_url
+elif os.environ.get("DATABASE_URL", "").startswith("postgres"):
+    del os.environ["DATABASE_URL"]
+if SERVICES["redis"]:
+    os.environ["REDIS_URL"] = _redis_url
+else:
+    os.environ.pop("REDIS_URL", None)
+os.environ.setdefault("DJANGO_ENV", "development")
+
+from marketplace.settings import *  # noqa: E402,F403
+from marketplace.settings import BASE_DIR  # noqa: E402
+
+# Tests exercise production's account policy: an address must be verified before logging in.
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+# Celery tasks run in-process, through the real task functions; tests/test_celery_worker.py runs a real
+# worker on Redis.
+CELERY_TASK_ALWAYS_EAGER = True
+EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+# Rate limits are tested on their own (accounts/tests/test_rate_limits.py); the other tests sign up and log in
+# many users from one address.
+ACCOUNT_RATE_LIMITS = False

@@ -1,0 +1,118 @@
+"""The settings as production and a newcomer meet them, run in real subprocesses."""
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+def _env(**extra) -> dict:
+    dropped = ("DJANGO_SETTINGS_MODULE", "REDIS_URL", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
+    env.update(extra)
+    return env
+
+
+@pytest.mark.django_db
+def test_suite_runs_on_postgresql_when_services_are_required():
+    if os.environ.get("REQUIRE_SERVICES") != "1":
+        assert connection.vendor in ("postgresql", "sqlite")
+        if connection.vendor == "sqlite":
+            pytest.skip("PostgreSQL does not answer; the suite ran on SQLite (REQUIRE_SERVICES is not set)")
+    assert connection.vendor == "postgresql"
+    assert settings.CACHES["redis"]["BACKEND"] == "django_redis.cache.RedisCache"
+    assert settings.CELERY_BROKER_URL.startswith("redis://")
+
+
+def test_production_settings_pass_check_deploy(tmp_path):
+    env = _env(
+        DJANGO_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(60),
+        ALLOWED_HOSTS="hamkar.example",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        STATIC_ROOT=str(tmp_path / "static"),
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    env = _env(DJANGO_ENV="production", ALLOWED_HOSTS="hamkar.example")
+    env.pop("SECRET_KEY", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def _dead_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+REDIS_DOWN_SCRIPT = textwrap.dedent(
+    """
+    import time
+    import django
+    django.setup()
+    from django.core.management import call_command
+    from django.test import Client
+    call_command("migrate", verbosity=0)
+    from accounts.models import User
+    from notifications.models import OutgoingEmail
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    started = time.monotonic()
+    home = client.get("/")
+    signup = client.post("/accounts/signup/", {"email": "down@example.com", "username": "down",
+                                               "password1": "Sturdy-pass-2026", "password2": "Sturdy-pass-2026"})
+    elapsed = time.monotonic() - started
+    print("home", home.status_code)
+    print("signup", signup.status_code, signup.get("Location"))
+    print("users", User.objects.filter(email="down@example.com").count())
+    print("queued", OutgoingEmail.objects.filter(status="queued", to=["down@example.com"]).count())
+    print("elapsed", round(elapsed, 2))
+    """
+)
+
+
+def test_requests_succeed_quickly_while_redis_is_down(tmp_path):
+    """With REDIS_URL pointing at a server that is not there, pages and sign-up still work: the cache
+    shrugs, the broker publish fails fast, and the e-mail waits in the outbox for the beat sweep."""
+    env = _env(
+        DJANGO_SETTINGS_MODULE="marketplace.settings",
+        DJANGO_ENV="development",
+        REDIS_URL=f"redis://127.0.0.1:{_dead_port()}/0",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        EMAIL_URL="consolemail://",
+        ACCOUNT_EMAIL_VERIFICATION="mandatory",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", REDIS_DOWN_SCRIPT], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=180
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
+    assert lines["home"] == "200"
+    assert lines["signup"].startswith("302")
+    assert lines["users"] == "1"
+    assert lines["queued"] == "1"
+    assert float(lines["elapsed"]) < 10, result.stdout

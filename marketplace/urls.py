@@ -1,0 +1,27 @@
+from allauth.account.decorators import secure_admin_login
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from marketplace import views
+
+# Staff sign in through the same (rate-limited) allauth login as everybody else.
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = _("Hamkar administration")
+admin.site.site_title = _("Hamkar administration")
+admin.site.index_title = _("Site administration")
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("i18n/setlang/", views.set_language, name="set_language"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("projects.urls")),
+    path("notifications/", include("notifications.urls")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
