@@ -25,11 +25,10 @@ install-dev: $(VENV)/.installed-dev
 ## Install, migrate, load demo data, start the site with a Celery worker and beat (Ctrl-C stops all).
 run: install
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py createcachetable
 	$(PY) manage.py compile_translations
 	$(PY) manage.py seed_demo
 	@echo "Open http://127.0.0.1:8000 (Ctrl-C stops the site, the worker and beat)"
-	$(BIN)/honcho start --no-prefix -f Procfile 2>/dev/null || $(BIN)/honcho start -f Procfile
+	$(BIN)/honcho -f Procfile start
 
 ## Install the dev tools and run the whole suite (PostgreSQL/Redis/Chromium when they answer).
 test: install-dev

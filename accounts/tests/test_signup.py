@@ -119,3 +119,11 @@ def test_password_reset_mail_goes_through_the_outbox(client, django_capture_on_c
     assert response.status_code == 302
     assert OutgoingEmail.objects.get().to == ["forgot@example.com"]
     assert "/accounts/password/reset/key/" in mail.outbox[0].body
+
+
+@pytest.mark.django_db
+def test_password_length_rule_speaks_persian_digits_on_persian_pages(client):
+    response = _signup(client, language="fa", password1="Ab1!", password2="Ab1!")
+    html = response.content.decode()
+    assert "حداقل از ۸ حرف" in html
+    assert not User.objects.filter(email="new@example.com").exists()
