@@ -127,3 +127,38 @@ def test_password_length_rule_speaks_persian_digits_on_persian_pages(client):
     html = response.content.decode()
     assert "حداقل از ۸ حرف" in html
     assert not User.objects.filter(email="new@example.com").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_password_reset_by_mail_sets_a_new_password(client):
+    UserFactory(email="forgot@example.com")
+    client.post(reverse("account_reset_password"), {"email": "forgot@example.com"})
+    link = re.search(r"https?://[^/\s]+(/accounts/password/reset/key/\S+)", mail.outbox[0].body).group(1)
+
+    form_page = client.get(link, follow=True)  # allauth moves the key into the session, then shows the form
+    assert form_page.status_code == 200
+    response = client.post(
+        form_page.redirect_chain[-1][0], {"password1": "Brand-new-pass-77", "password2": "Brand-new-pass-77"}
+    )
+    assert response.status_code == 302
+    assert User.objects.get(email="forgot@example.com").check_password("Brand-new-pass-77")
+
+
+@pytest.mark.django_db
+def test_password_change_needs_the_old_password(client):
+    user = UserFactory()
+    client.force_login(user)
+    url = reverse("account_change_password")
+    wrong = client.post(
+        url, {"oldpassword": "not-it", "password1": "Brand-new-pass-77", "password2": "Brand-new-pass-77"}
+    )
+    assert wrong.status_code == 200
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+    right = client.post(
+        url, {"oldpassword": PASSWORD, "password1": "Brand-new-pass-77", "password2": "Brand-new-pass-77"}
+    )
+    assert right.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("Brand-new-pass-77")

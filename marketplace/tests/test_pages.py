@@ -115,8 +115,10 @@ def test_forms_require_a_csrf_token():
     from django.test import Client
 
     csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fa"
     response = csrf_client.post(reverse("set_language"), {"language": "en"})
     assert response.status_code == 403
+    assert "مهلت این فرم تمام شده است" in response.content.decode()
 
 
 @pytest.mark.django_db
