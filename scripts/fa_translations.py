@@ -11,7 +11,7 @@ FA = {
     # accounts
     "Permissions": "دسترسی‌ها",
     "Important dates": "تاریخ‌های مهم",
-    "Accounts": "حساب‌های کاربری",
+    "Users and profiles": "کاربران و پروفایل‌ها",
     "e-mail address": "نشانی ایمیل",
     "language": "زبان",
     "user": "کاربر",
@@ -147,6 +147,8 @@ FA = {
 
 def fill(path: Path) -> list[str]:
     catalogue = polib.pofile(str(path))
+    for entry in catalogue.obsolete_entries():
+        catalogue.remove(entry)
     missing = []
     for entry in catalogue:
         if entry.obsolete:
