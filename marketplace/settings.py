@@ -121,7 +121,17 @@ if REDIS_URL:
         "db": _database_cache,
     }
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2, "visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": 1,
+        "socket_timeout": 2,
+        # Publishing from a web request gives up at once when Redis is down (the outbox sweep sends later);
+        # kombu's default would wait seconds between connection retries.
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.1,
+        "interval_max": 0.2,
+    }
 else:
     CACHES = {"default": _database_cache}
     CELERY_BROKER_URL = "filesystem://"
