@@ -32,6 +32,20 @@ def _outbox_email(settings):
 
 
 @pytest.fixture(autouse=True)
+def media_dirs(settings, tmp_path):
+    """Each test writes its files to its own folders, so a test can see exactly what reached the disk."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.PRIVATE_MEDIA_ROOT = str(tmp_path / "private")
+    return tmp_path
+
+
+def files_under(root) -> list:
+    from pathlib import Path
+
+    return sorted(str(p.relative_to(root)) for p in Path(root).rglob("*") if p.is_file())
+
+
+@pytest.fixture(autouse=True)
 def _fresh_redis_cache():
     """Redis outlives a test (the database cache is rolled back with the test's database): start each test
     with an empty one, and with the failover cache trusting Redis again."""

@@ -48,13 +48,32 @@ def avatar_path(profile: "Profile", filename: str) -> str:
     return f"avatars/{profile.user_id}/{filename}"
 
 
+def resume_path(profile: "Profile", filename: str) -> str:
+    return f"resumes/{profile.user_id}/{filename}"
+
+
+def private_storage():
+    from django.core.files.storage import storages
+
+    return storages["private"]
+
+
 class Profile(models.Model):
     """What others see of a user. Created with the user (accounts.services.user_create)."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     display_name = models.CharField(_("display name"), max_length=80, blank=True)
+    headline = models.CharField(_("headline"), max_length=120, blank=True)
+    city = models.CharField(_("city"), max_length=60, blank=True)
     avatar = models.ImageField(_("avatar"), upload_to=avatar_path, blank=True)
+    avatar_thumbnail = models.ImageField(_("avatar thumbnail"), upload_to=avatar_path, blank=True)
     bio = models.TextField(_("short bio"), max_length=1000, blank=True)
+    skills = models.ManyToManyField("projects.Skill", blank=True, related_name="profiles", verbose_name=_("skills"))
+    resume = models.FileField(_("résumé (PDF)"), upload_to=resume_path, storage=private_storage, blank=True)
+    # Payout details: shown to nobody but the owner (and staff paying a withdrawal).
+    bank_card_number = models.CharField(_("bank card number"), max_length=16, blank=True)
+    bank_sheba = models.CharField(_("Sheba (IBAN)"), max_length=26, blank=True)
+    bank_account_holder = models.CharField(_("account holder"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -64,3 +83,88 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return self.display_name or self.user.username
+
+
+class WorkExperience(models.Model):
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="experiences")
+    title = models.CharField(_("job title"), max_length=100)
+    organization = models.CharField(_("company or organisation"), max_length=100)
+    start_year = models.PositiveSmallIntegerField(_("from (year)"))
+    end_year = models.PositiveSmallIntegerField(_("to (year)"), null=True, blank=True, help_text=_("Empty: to date."))
+    description = models.TextField(_("description"), max_length=2000, blank=True)
+
+    class Meta:
+        verbose_name = _("work experience")
+        verbose_name_plural = _("work experience")
+        ordering = ["-start_year", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_year__isnull=True) | models.Q(end_year__gte=models.F("start_year")),
+                name="experience_years_in_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title}, {self.organization}"
+
+
+class Education(models.Model):
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="educations")
+    degree = models.CharField(_("degree"), max_length=100)
+    field = models.CharField(_("field of study"), max_length=100)
+    institution = models.CharField(_("university or school"), max_length=100)
+    start_year = models.PositiveSmallIntegerField(_("from (year)"))
+    end_year = models.PositiveSmallIntegerField(_("to (year)"), null=True, blank=True, help_text=_("Empty: to date."))
+
+    class Meta:
+        verbose_name = _("education")
+        verbose_name_plural = _("education")
+        ordering = ["-start_year", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_year__isnull=True) | models.Q(end_year__gte=models.F("start_year")),
+                name="education_years_in_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.degree}, {self.institution}"
+
+
+class PortfolioItem(models.Model):
+    MAX_IMAGES = 8
+
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="portfolio_items")
+    title = models.CharField(_("title"), max_length=120)
+    description = models.TextField(_("description"), max_length=2000, blank=True)
+    link = models.URLField(_("link"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("portfolio item")
+        verbose_name_plural = _("portfolio items")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+def portfolio_path(image: "PortfolioImage", filename: str) -> str:
+    return f"portfolio/{image.item.profile.user_id}/{filename}"
+
+
+class PortfolioImage(models.Model):
+    item = models.ForeignKey(PortfolioItem, on_delete=models.CASCADE, related_name="images")
+    image = models.ImageField(_("image"), upload_to=portfolio_path, width_field="width", height_field="height")
+    thumbnail = models.ImageField(_("thumbnail"), upload_to=portfolio_path)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("portfolio image")
+        verbose_name_plural = _("portfolio images")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.image.name

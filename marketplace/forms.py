@@ -1,8 +1,17 @@
 """Form fields shared by every app: numbers typed with Persian or Arabic-Indic digits and separators."""
 
-from django import forms
+import datetime
+import re
 
-from marketplace.l10n import normalize_number
+import jdatetime
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from marketplace.l10n import is_persian, localize_digits, normalize_number, to_ascii_digits, to_persian_digits
+
+
+def digits_for_page(number: int) -> str:
+    return localize_digits(str(number))
 
 
 class _PersianNumberInputMixin:
@@ -35,3 +44,62 @@ class LocalizedIntegerField(_PersianNumberInputMixin, forms.IntegerField):
 class LocalizedDecimalField(_PersianNumberInputMixin, forms.DecimalField):
     widget = forms.TextInput
     input_mode = "decimal"
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented pattern); cleans to a list."""
+
+    def __init__(self, *args, max_files: int = 8, **kwargs):
+        self.max_files = max_files
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        if len(files) > self.max_files:
+            raise forms.ValidationError(
+                _("Choose at most %(count)s files.") % {"count": digits_for_page(self.max_files)}, code="too_many"
+            )
+        if self.required and not files:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        return [super(MultipleFileField, self).clean(file, initial) for file in files]
+
+
+class LocalizedDateField(forms.DateField):
+    """A date typed as the reader writes it: Jalali (1405/09/15) on Persian pages or Gregorian (2026-12-06),
+    in any digits. A year below 1700 is read as Jalali."""
+
+    widget = forms.TextInput
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.update({"dir": "ltr", "inputmode": "numeric", "placeholder": _("e.g. 1405/09/30 or 2026-12-20")})
+        return attrs
+
+    def prepare_value(self, value):
+        if isinstance(value, datetime.date):
+            if is_persian():
+                return to_persian_digits(jdatetime.date.fromgregorian(date=value).strftime("%Y/%m/%d"))
+            return value.isoformat()
+        return value
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime.date):
+            return value
+        parts = re.split(r"[-/.\s]+", to_ascii_digits(str(value)).strip())
+        try:
+            year, month, day = (int(part) for part in parts)
+            if year < 1700:
+                return jdatetime.date(year, month, day).togregorian()
+            return datetime.date(year, month, day)
+        except (ValueError, TypeError) as error:
+            raise forms.ValidationError(
+                _("Enter a valid date, such as 1405/09/30 or 2026-12-20."), code="invalid"
+            ) from error

@@ -239,8 +239,11 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(VAR_DIR / "staticfiles"))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+# Files only views that check permissions may hand out (résumés, attachments, deliverables): never under MEDIA_URL.
+PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": {"BACKEND": "marketplace.storage.PrivateFileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION
@@ -256,6 +259,12 @@ CURRENCY_CHOICES = [("IRT", _("Toman")), ("IRR", _("Rial")), ("USD", _("US dolla
 CURRENCY_MINOR_UNITS = {"IRT": 0, "IRR": 0, "USD": 2, "EUR": 2}
 COMMISSION_RATE = Decimal(env.str("COMMISSION_RATE", default="0.10"))
 ESCROW_UPFRONT_SHARE = Decimal(env.str("ESCROW_UPFRONT_SHARE", default="0.50"))
+# Uploads: checked with Pillow / by content, before anything reaches the disk.
+UPLOAD_IMAGE_MAX_BYTES = 5 * 1024 * 1024
+UPLOAD_IMAGE_MAX_PIXELS = 25_000_000
+UPLOAD_IMAGE_MAX_SIDE = 2400  # larger images are scaled down when re-encoded
+UPLOAD_THUMBNAIL_SIDE = 480
+UPLOAD_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 ESCROW_AUTO_RELEASE_DELAY = timedelta(hours=env.float("ESCROW_AUTO_RELEASE_HOURS", default=48))
 
 # --- Security ---------------------------------------------------------------------------------------

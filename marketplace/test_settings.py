@@ -52,6 +52,7 @@ CELERY_TASK_ALWAYS_EAGER = True
 EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+PRIVATE_MEDIA_ROOT = BASE_DIR / "var" / "test-private"
 # Rate limits are tested on their own (accounts/tests/test_rate_limits.py); the other tests sign up and log in
 # many users from one address.
 ACCOUNT_RATE_LIMITS = False

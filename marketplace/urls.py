@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("projects.urls")),
+    path("", include("accounts.urls")),
     path("notifications/", include("notifications.urls")),
 ]
 

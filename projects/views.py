@@ -1,20 +1,178 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from marketplace.errors import DomainError, NotAllowed
+from marketplace.markdown import render_markdown
+from projects.forms import ProjectForm, ProjectSearchForm
+from projects.models import Project, ProjectAttachment
+from projects.selectors import categories_with_skills, employer_projects, project_detail, project_list_open
+from projects.services import project_attachment_delete, project_create, project_set_status, project_update
+
+PAGE_SIZE = 20
 
 
 def project_list(request):
-    """Active projects. Browsing and search arrive with the projects issue; until then, the empty state."""
-    return render(request, "projects/project_list.html")
+    """Active projects: search, filters, sorting, pages."""
+    form = ProjectSearchForm(request.GET or None)
+    filters = form.filters() if request.GET else ProjectSearchForm().filters()
+    page = Paginator(project_list_open(filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "projects/project_list.html",
+        {
+            "form": form,
+            "page": page,
+            "filters": filters,
+            "categories": categories_with_skills(),
+            "selected_skills": {skill.slug for skill in filters.skills},
+            "query_string": query.urlencode(),
+        },
+    )
+
+
+def project_detail_view(request, pk: int):
+    project = project_detail(pk=pk, user=request.user)
+    if project is None:
+        raise Http404
+    return render(
+        request,
+        "projects/project_detail.html",
+        {
+            "project": project,
+            "description_html": render_markdown(project.description),
+            "is_owner": request.user.is_authenticated and project.owner_id == request.user.pk,
+        },
+    )
+
+
+def _save_project(request, form, project=None):
+    data = form.cleaned_data
+    fields = {name: data[name] for name in ProjectForm.Meta.fields if name != "skills"}
+    try:
+        if project is None:
+            project = project_create(
+                owner=request.user,
+                skills=data["skills"],
+                attachments=data["attachments"],
+                publish=request.POST.get("action") == "publish",
+                **fields,
+            )
+        else:
+            project = project_update(
+                project=project, by=request.user, skills=data["skills"], attachments=data["attachments"], **fields
+            )
+            if request.POST.get("action") == "publish" and project.status == Project.Status.DRAFT:
+                project = project_set_status(project=project, by=request.user, status=Project.Status.OPEN)
+    except ValidationError as error:
+        form.add_error("attachments", error)
+        return None
+    except NotAllowed as error:
+        raise PermissionDenied(error.message) from error
+    except DomainError as error:
+        form.add_error(None, error.message)
+        return None
+    return project
 
 
 @login_required
-def project_create(request):
-    return render(request, "projects/project_create.html")
+def project_create_view(request):
+    form = ProjectForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        project = _save_project(request, form)
+        if project is not None:
+            if project.status == Project.Status.OPEN:
+                messages.success(request, _("Your project is published. Proposals will appear under My activities."))
+            else:
+                messages.success(request, _("Your project is saved as a draft."))
+            return redirect("project_detail", pk=project.pk)
+    return render(request, "projects/project_form.html", {"form": form, "categories": categories_with_skills()})
+
+
+@login_required
+def project_edit(request, pk: int):
+    project = get_object_or_404(Project, pk=pk)
+    if project.owner_id != request.user.pk:
+        raise PermissionDenied
+    if not project.is_editable:
+        messages.error(request, _("This project can no longer be edited."))
+        return redirect("project_detail", pk=pk)
+    form = ProjectForm(request.POST or None, request.FILES or None, instance=project)
+    if request.method == "POST" and form.is_valid():
+        saved = _save_project(request, form, project=Project.objects.get(pk=pk))
+        if saved is not None:
+            messages.success(request, _("Your changes are saved."))
+            return redirect("project_detail", pk=pk)
+    return render(
+        request,
+        "projects/project_form.html",
+        {"form": form, "project": project, "categories": categories_with_skills()},
+    )
+
+
+@login_required
+@require_POST
+def project_status(request, pk: int):
+    project = get_object_or_404(Project, pk=pk)
+    targets = {
+        "publish": (Project.Status.OPEN, _("Your project is published.")),
+        "reopen": (Project.Status.OPEN, _("Your project is open for proposals again.")),
+        "close": (Project.Status.CLOSED, _("Your project is closed to new proposals.")),
+        "cancel": (Project.Status.CANCELLED, _("Your project is cancelled.")),
+    }
+    action = request.POST.get("action", "")
+    if action not in targets:
+        messages.error(request, _("Unknown action."))
+        return redirect("project_detail", pk=pk)
+    status, done = targets[action]
+    try:
+        project_set_status(project=project, by=request.user, status=status)
+    except NotAllowed as error:
+        raise PermissionDenied(error.message) from error
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done)
+    return redirect("project_detail", pk=pk)
+
+
+def attachment_download(request, pk: int, attachment_id: int):
+    """Attachments of a project are for signed-in members who may see the project."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    project = project_detail(pk=pk, user=request.user)
+    if project is None:
+        raise Http404
+    attachment = get_object_or_404(ProjectAttachment, pk=attachment_id, project=project)
+    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name)
+
+
+@login_required
+@require_POST
+def attachment_delete(request, pk: int, attachment_id: int):
+    attachment = get_object_or_404(ProjectAttachment, pk=attachment_id, project_id=pk)
+    try:
+        project_attachment_delete(attachment=attachment, by=request.user)
+    except NotAllowed as error:
+        raise PermissionDenied(error.message) from error
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("project_edit", pk=pk)
 
 
 @login_required
 def my_activities(request):
     tab = request.GET.get("tab")
-    return render(
-        request, "projects/my_activities.html", {"tab": tab if tab in ("employer", "freelancer") else "employer"}
-    )
+    tab = tab if tab in ("employer", "freelancer") else "employer"
+    context = {"tab": tab}
+    if tab == "employer":
+        context["projects"] = employer_projects(user=request.user)
+    return render(request, "projects/my_activities.html", context)

@@ -2,8 +2,10 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from accounts.management.commands.seed_demo import DEMO_PROJECTS
 from accounts.models import Profile, User
 from accounts.tests.factories import UserFactory
+from projects.models import Project
 
 
 @pytest.mark.django_db
@@ -18,7 +20,8 @@ def test_seed_demo_is_idempotent_and_prints_the_credentials(capsys):
     assert User.objects.count() == count
     assert Profile.objects.count() == count
     assert "admin@example.com" in first and "demo-pass-1234" in first
-    assert "(0 accounts created)" in second
+    assert "(0 accounts and 0 projects created)" in second
+    assert Project.objects.filter(status=Project.Status.OPEN).count() == len(DEMO_PROJECTS)
     staff = User.objects.get(email="admin@example.com")
     assert staff.is_staff and staff.is_superuser
 

@@ -1,10 +1,14 @@
 """Demo accounts for a fresh machine. Idempotent: running it again changes nothing and prints the same list."""
 
+from decimal import Decimal
+
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import User
-from accounts.services import user_create
+from accounts.services import profile_set_skills, user_create
+from projects.models import Category, Project, Skill
+from projects.services import project_create
 
 DEMO_PASSWORD = "demo-pass-1234"  # noqa: S105 — demo data for local machines only; printed on purpose
 
@@ -16,6 +20,72 @@ DEMO_USERS = [
     ("reza@example.com", "reza", "رضا کریمی", "fa", False, "توسعه‌دهنده جنگو و پایتون با هشت سال تجربه."),
     ("mina@example.com", "mina", "مینا رضایی", "fa", False, "طراح رابط و تجربه کاربری، مترجم انگلیسی به فارسی."),
     ("alex@example.com", "alex", "Alex Chen", "en", False, "Full-stack developer and technical writer."),
+]
+
+
+DEMO_SKILLS = {
+    "reza": ["django", "python", "sql", "api-development"],
+    "mina": ["ui-design", "figma", "english-to-persian-translation"],
+    "alex": ["react", "node-js", "technical-writing"],
+}
+
+# owner, title, description, category, skills, budget (min, max), duration in days, kind
+DEMO_PROJECTS = [
+    (
+        "sara",
+        "طراحی و پیاده‌سازی فروشگاه اینترنتی فرش دستباف",
+        "یک فروشگاه اینترنتی برای فروش فرش دستباف می‌خواهیم: فهرست محصولات با عکس، سبد خرید، پرداخت آنلاین "
+        "و پنل مدیریت سفارش‌ها. طراحی باید واکنش‌گرا و راست‌چین باشد.",
+        "web-development",
+        ["django", "python", "sql"],
+        (15_000_000, 25_000_000),
+        45,
+        "single",
+    ),
+    (
+        "sara",
+        "ترجمه کتابچه راهنمای نرم‌افزار آموزشی از انگلیسی به فارسی",
+        "کتابچه راهنمای حدوداً ۴۰ صفحه‌ای نرم‌افزار آموزشی ما باید روان و دقیق به فارسی ترجمه شود. "
+        "اصطلاحات فنی باید یکدست باشند.",
+        "translation",
+        ["english-to-persian-translation"],
+        (3_000_000, 5_000_000),
+        14,
+        "single",
+    ),
+    (
+        "sara",
+        "امکان‌سنجی و پیاده‌سازی اپلیکیشن موبایل کلاس آنلاین",
+        "پروژه در سه فاز: مطالعه امکان‌سنجی و طراحی اولیه، پیاده‌سازی نسخه اول اپلیکیشن، و انتشار و پشتیبانی. "
+        "هر فاز پیش از شروع پرداخت امن می‌شود.",
+        "mobile-development",
+        ["flutter", "ui-design"],
+        (18_000_000, 20_000_000),
+        90,
+        "phased",
+    ),
+    (
+        "david",
+        "Landing page redesign for an online tea shop",
+        "We sell loose-leaf tea online and need a faster, cleaner landing page. Figma design first, then a "
+        "responsive build. Must score well on Core Web Vitals.",
+        "ui-ux-design",
+        ["figma", "ui-design"],
+        (4_000_000, 7_000_000),
+        21,
+        "single",
+    ),
+    (
+        "david",
+        "REST API for inventory sync between two stores",
+        "Build a small REST API that keeps stock levels in sync between our Shopify store and our own Django "
+        "back office. Clear documentation and tests are part of the job.",
+        "web-development",
+        ["django", "api-development", "python"],
+        (9_000_000, 12_000_000),
+        30,
+        "single",
+    ),
 ]
 
 
@@ -39,8 +109,39 @@ class Command(BaseCommand):
                 email_verified=True,
             )
             created += 1
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} accounts created)."))
+        projects_created = self._seed_projects()
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data ready ({created} accounts and {projects_created} projects created).")
+        )
         self.stdout.write(f"Every demo account's password: {DEMO_PASSWORD}")
         for email, username, _name, _language, staff, _bio in DEMO_USERS:
             role = "staff, /admin/" if staff else "employer and freelancer"
             self.stdout.write(f"  {email:<22} {username:<8} ({role})")
+
+    def _seed_projects(self) -> int:
+        skills = {skill.slug: skill for skill in Skill.objects.all()}
+        categories = {category.slug: category for category in Category.objects.all()}
+        for username, slugs in DEMO_SKILLS.items():
+            user = User.objects.get(username=username)
+            if not user.profile.skills.exists():
+                profile_set_skills(user=user, skills=[skills[slug] for slug in slugs if slug in skills])
+        created = 0
+        for username, title, description, category, skill_slugs, budget, days, kind in DEMO_PROJECTS:
+            owner = User.objects.get(username=username)
+            if Project.objects.filter(owner=owner, title=title).exists() or category not in categories:
+                continue
+            project_create(
+                owner=owner,
+                title=title,
+                description=description,
+                category=categories[category],
+                skills=[skills[slug] for slug in skill_slugs if slug in skills],
+                currency="IRT",
+                budget_min=Decimal(budget[0]),
+                budget_max=Decimal(budget[1]),
+                duration_days=days,
+                kind=kind,
+                publish=True,
+            )
+            created += 1
+        return created

@@ -1,0 +1,197 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.forms import (
+    BankDetailsForm,
+    BasicInfoForm,
+    EducationForm,
+    ExperienceForm,
+    PortfolioItemForm,
+    ResumeFileForm,
+    SkillsForm,
+)
+from accounts.models import Education, PortfolioItem, WorkExperience
+from accounts.selectors import profile_for_editing, profile_public
+from accounts.services import (
+    portfolio_item_create,
+    portfolio_item_delete,
+    profile_set_bank_details,
+    profile_set_resume,
+    profile_set_skills,
+    profile_update_basic,
+    resume_entry_add,
+    resume_entry_delete,
+)
+from marketplace.errors import DomainError, NotAllowed
+from projects.selectors import categories_with_skills
+
+TABS = ["basic", "skills", "resume", "portfolio", "bank"]
+
+
+def _tab_url(tab: str) -> str:
+    return reverse("profile_edit_tab", args=[tab])
+
+
+def _initial_forms(profile) -> dict:
+    return {
+        "basic": BasicInfoForm(
+            initial={
+                "display_name": profile.display_name,
+                "headline": profile.headline,
+                "city": profile.city,
+                "bio": profile.bio,
+            }
+        ),
+        "skills": SkillsForm(initial={"skills": [skill.pk for skill in profile.skills.all()]}),
+        "resume_file": ResumeFileForm(),
+        "experience": ExperienceForm(prefix="experience"),
+        "education": EducationForm(prefix="education"),
+        "portfolio": PortfolioItemForm(),
+        "bank": BankDetailsForm(
+            initial={
+                "card_number": profile.bank_card_number,
+                "sheba": profile.bank_sheba,
+                "account_holder": profile.bank_account_holder,
+            }
+        ),
+    }
+
+
+def _post_actions(user) -> dict:
+    """For each form on the edit pages: how to build it from a request, what to do with its cleaned data,
+    what to say, and which tab to go back to."""
+    return {
+        "basic": (
+            lambda data, files: BasicInfoForm(data, files),
+            lambda d: profile_update_basic(
+                user=user,
+                display_name=d["display_name"],
+                headline=d["headline"],
+                bio=d["bio"],
+                city=d["city"],
+                avatar=d["avatar"],
+                remove_avatar=d["remove_avatar"],
+            ),
+            _("Your profile is saved."),
+            "basic",
+        ),
+        "skills": (
+            lambda data, files: SkillsForm(data),
+            lambda d: profile_set_skills(user=user, skills=d["skills"]),
+            _("Your skills are saved."),
+            "skills",
+        ),
+        "resume_file": (
+            lambda data, files: ResumeFileForm(data, files),
+            lambda d: profile_set_resume(user=user, resume=d["resume"], remove=d["remove_resume"]),
+            _("Your résumé is saved."),
+            "resume",
+        ),
+        "experience": (
+            lambda data, files: ExperienceForm(data, prefix="experience"),
+            lambda d: resume_entry_add(user=user, model=WorkExperience, **d),
+            _("The work experience is added."),
+            "resume",
+        ),
+        "education": (
+            lambda data, files: EducationForm(data, prefix="education"),
+            lambda d: resume_entry_add(user=user, model=Education, **d),
+            _("The education is added."),
+            "resume",
+        ),
+        "portfolio": (
+            lambda data, files: PortfolioItemForm(data, files),
+            lambda d: portfolio_item_create(user=user, **d),
+            _("The portfolio item is added."),
+            "portfolio",
+        ),
+        "bank": (
+            lambda data, files: BankDetailsForm(data),
+            lambda d: profile_set_bank_details(user=user, **d),
+            _("Your bank details are saved."),
+            "bank",
+        ),
+    }
+
+
+@login_required
+def profile_edit(request, tab: str = "basic"):
+    if tab not in TABS:
+        raise Http404
+    profile = profile_for_editing(user=request.user)
+    forms = _initial_forms(profile)
+    if request.method == "POST":
+        actions = _post_actions(request.user)
+        which = request.POST.get("form", "")
+        if which not in actions:
+            raise Http404
+        build, act, done, back_to = actions[which]
+        form = forms[which] = build(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                act(form.cleaned_data)
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, done)
+                return redirect(_tab_url(back_to))
+    context = {"tab": tab, "tabs": TABS, "profile": profile, "forms": forms}
+    if tab == "skills":
+        context["categories"] = categories_with_skills()
+    return render(request, f"accounts/profile_edit_{tab}.html", context)
+
+
+def _delete(request, model, pk: int, delete, tab: str):
+    entry = get_object_or_404(model, pk=pk)
+    try:
+        delete(entry)
+    except NotAllowed as error:
+        raise PermissionDenied(error.message) from error
+    messages.success(request, _("Deleted."))
+    return redirect(_tab_url(tab))
+
+
+@login_required
+@require_POST
+def experience_delete(request, pk: int):
+    return _delete(request, WorkExperience, pk, lambda e: resume_entry_delete(user=request.user, entry=e), "resume")
+
+
+@login_required
+@require_POST
+def education_delete(request, pk: int):
+    return _delete(request, Education, pk, lambda e: resume_entry_delete(user=request.user, entry=e), "resume")
+
+
+@login_required
+@require_POST
+def portfolio_delete(request, pk: int):
+    return _delete(
+        request, PortfolioItem, pk, lambda item: portfolio_item_delete(user=request.user, item=item), "portfolio"
+    )
+
+
+def profile_public_view(request, username: str):
+    member = profile_public(username=username)
+    if member is None:
+        raise Http404
+    return render(
+        request,
+        "accounts/profile_public.html",
+        {"member": member, "profile": member.profile, "is_owner": request.user.pk == member.pk},
+    )
+
+
+def resume_download(request, username: str):
+    member = profile_public(username=username)
+    if member is None or not member.profile.resume:
+        raise Http404
+    return FileResponse(
+        member.profile.resume.open("rb"), content_type="application/pdf", filename=f"{member.username}-resume.pdf"
+    )
