@@ -99,5 +99,30 @@ def browser_context_args(browser_context_args):
 
 @pytest.fixture
 def site(live_server, transactional_db):
-    """The live site's base URL, with a transactional database behind it."""
+    """The live site's base URL, with a transactional database behind it. A transactional test empties every
+    table afterwards, the skill catalogue too, so it is loaded again here."""
+    from projects.catalogue_loader import load_catalogue
+    from projects.models import Category, Skill
+
+    if not Skill.objects.exists():
+        load_catalogue(Category, Skill)
     return live_server.url
+
+
+@pytest.fixture
+def login_as(site, page):
+    """Sign the browser page in as a user (a real session, made by Django's test client)."""
+    from django.test import Client
+
+    def login(user, language="en"):
+        client = Client()
+        client.force_login(user)
+        page.context.add_cookies(
+            [
+                {"name": django_settings.SESSION_COOKIE_NAME, "value": client.cookies["sessionid"].value, "url": site},
+                {"name": django_settings.LANGUAGE_COOKIE_NAME, "value": language, "url": site},
+            ]
+        )
+        return user
+
+    return login

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Education, PortfolioItem, User, WorkExperience
 from accounts.validators import normalize_account_number, validate_card_number, validate_sheba
-from marketplace.forms import LocalizedIntegerField, MultipleFileField, MultipleFileInput
+from marketplace.forms import LocalizedYearField, MultipleFileField, MultipleFileInput
 from marketplace.uploads import clean_image, clean_pdf
 from projects.models import Skill
 
@@ -89,8 +89,10 @@ class ResumeFileForm(forms.Form):
 
 
 class _YearsForm(forms.ModelForm):
-    start_year = LocalizedIntegerField(label=_("From (year)"), min_value=1940, max_value=2100)
-    end_year = LocalizedIntegerField(
+    start_year = LocalizedYearField(
+        label=_("From (year)"), min_value=1940, max_value=2100, help_text=_("e.g. 1398 or 2019")
+    )
+    end_year = LocalizedYearField(
         label=_("To (year)"), min_value=1940, max_value=2100, required=False, help_text=_("Empty: to date.")
     )
 

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.storage import private_storage
+
 
 class UserManager(DjangoUserManager):
     def get_by_natural_key(self, email):
@@ -50,12 +52,6 @@ def avatar_path(profile: "Profile", filename: str) -> str:
 
 def resume_path(profile: "Profile", filename: str) -> str:
     return f"resumes/{profile.user_id}/{filename}"
-
-
-def private_storage():
-    from django.core.files.storage import storages
-
-    return storages["private"]
 
 
 class Profile(models.Model):

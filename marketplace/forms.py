@@ -103,3 +103,16 @@ class LocalizedDateField(forms.DateField):
             raise forms.ValidationError(
                 _("Enter a valid date, such as 1405/09/30 or 2026-12-20."), code="invalid"
             ) from error
+
+
+JALALI_YEAR_OFFSET = 621  # a Jalali year starts in March of (Jalali + 621); close enough for a résumé year
+
+
+class LocalizedYearField(LocalizedIntegerField):
+    """A year in either calendar, in any digits: 1398 (Jalali) or 2019 (Gregorian). Stored as Gregorian."""
+
+    def to_python(self, value):
+        year = super().to_python(value)
+        if year is not None and year < 1700:
+            year += JALALI_YEAR_OFFSET
+        return year

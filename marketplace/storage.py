@@ -22,3 +22,10 @@ class PrivateFileSystemStorage(FileSystemStorage):
         if setting == "PRIVATE_MEDIA_ROOT":
             self.__dict__.pop("base_location", None)
             self.__dict__.pop("location", None)
+
+
+def private_storage():
+    """For FileField(storage=...): the 'private' storage of settings.STORAGES."""
+    from django.core.files.storage import storages
+
+    return storages["private"]

@@ -8,6 +8,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
+from marketplace.storage import private_storage
+
 
 class BilingualName(models.Model):
     """A catalogue entry named in English and in Persian; `name` is the one for the page's language."""
@@ -134,7 +136,7 @@ def attachment_path(attachment: "ProjectAttachment", filename: str) -> str:
 
 class ProjectAttachment(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(_("file"), upload_to=attachment_path)
+    file = models.FileField(_("file"), upload_to=attachment_path, storage=private_storage)
     name = models.CharField(_("name"), max_length=200)
     size = models.PositiveIntegerField(_("size"))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

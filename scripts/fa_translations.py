@@ -161,6 +161,7 @@ FA = {
     "From (year)": "از سال",
     "To (year)": "تا سال",
     "Empty: to date.": "خالی یعنی تاکنون.",
+    "e.g. 1398 or 2019": "مثلاً ۱۳۹۸",
     "The end year cannot be before the start year.": "سال پایان نمی‌تواند پیش از سال شروع باشد.",
     "Title": "عنوان",
     "Description": "توضیحات",

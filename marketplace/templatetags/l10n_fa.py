@@ -57,6 +57,16 @@ def money(value) -> str:
 
 
 @register.filter
+def year(value) -> str:
+    """A Gregorian year as the reader counts: the Jalali year in Persian digits on Persian pages."""
+    if value in (None, ""):
+        return ""
+    if l10n.is_persian():
+        return l10n.to_persian_digits(str(int(value) - 621))
+    return str(value)
+
+
+@register.filter
 def jdate(value) -> str:
     """A date: Jalali with Persian digits on Persian pages, Gregorian on English ones."""
     return l10n.format_date(value)

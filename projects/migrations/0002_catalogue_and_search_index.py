@@ -6,18 +6,9 @@ INDEX = "projects_project_search_gin"
 
 
 def load_catalogue(apps, schema_editor):
-    from projects.catalogue import CATALOGUE
+    from projects.catalogue_loader import load_catalogue as load
 
-    Category = apps.get_model("projects", "Category")
-    Skill = apps.get_model("projects", "Skill")
-    for position, (slug, name_en, name_fa, skills) in enumerate(CATALOGUE):
-        category, _ = Category.objects.update_or_create(
-            slug=slug, defaults={"name_en": name_en, "name_fa": name_fa, "position": position}
-        )
-        for skill_slug, skill_en, skill_fa in skills:
-            Skill.objects.update_or_create(
-                slug=skill_slug, defaults={"name_en": skill_en, "name_fa": skill_fa, "category": category}
-            )
+    load(apps.get_model("projects", "Category"), apps.get_model("projects", "Skill"))
 
 
 def create_search_index(apps, schema_editor):
