@@ -74,3 +74,26 @@ def test_staff_reach_the_admin_and_adding_a_user_there_gives_a_profile(client):
     assert Profile.objects.filter(user__email="added@example.com").exists()
     user = User.objects.get(email="added@example.com")
     assert client.get(reverse("admin:accounts_user_change", args=[user.pk])).status_code == 200
+
+
+@pytest.mark.django_db
+def test_staff_manage_the_skill_catalogue_in_the_admin(client):
+    from projects.models import Category, Skill
+
+    staff = UserFactory()
+    staff.is_staff = staff.is_superuser = True
+    staff.save()
+    client.force_login(staff)
+    category = Category.objects.get(slug="web-development")
+    for url in (
+        "admin:projects_category_changelist",
+        "admin:projects_skill_changelist",
+        "admin:projects_project_changelist",
+    ):
+        assert client.get(reverse(url)).status_code == 200
+    response = client.post(
+        reverse("admin:projects_skill_add"),
+        {"slug": "htmx", "name_en": "htmx", "name_fa": "اچ‌تی‌ام‌اکس", "category": category.pk},
+    )
+    assert response.status_code == 302
+    assert Skill.objects.get(slug="htmx").category == category

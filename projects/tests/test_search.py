@@ -172,3 +172,12 @@ def test_project_page_runs_a_bounded_number_of_queries(client, django_assert_max
     client.force_login(UserFactory())
     with django_assert_max_num_queries(10):
         assert client.get(reverse("project_detail", args=[project.pk])).status_code == 200
+
+
+@pytest.mark.django_db
+def test_persian_listing_counts_in_persian_digits(client):
+    make_project(title="یک پروژه")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fa"
+    html = client.get(reverse("project_list")).content.decode()
+    assert "۱ پروژه در حال دریافت پیشنهاد" in html
+    assert "۰ پیشنهاد" in html
