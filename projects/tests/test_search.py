@@ -67,7 +67,7 @@ def test_search_on_postgresql_uses_the_full_text_expression(client, require_post
 
     with CaptureQueriesContext(connection) as queries:
         _search(client, q="django")
-    assert any("to_tsquery" in query["sql"] for query in queries.captured_queries)
+    assert any("search_vector @@ to_tsquery" in query["sql"] for query in queries.captured_queries)
 
 
 @pytest.mark.django_db
@@ -75,7 +75,19 @@ def test_the_gin_index_exists_on_postgresql(require_postgres):
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'projects_project_search_gin'")
         (definition,) = cursor.fetchone()
-    assert "gin" in definition and "to_tsvector('simple'" in definition
+    assert "gin (search_vector)" in definition
+
+
+@pytest.mark.django_db
+def test_the_stored_search_vector_follows_edits(client, require_postgres):
+    project = make_project(title="Django shop", description="An online shop written in Django and Python.")
+    assert _titles(_search(client, q="django")) == ["Django shop"]
+    from projects.services import project_update
+
+    project_update(project=project, by=project.owner, skills=[skill("flutter")], title="Flutter app",
+                   description="A mobile application written in Flutter, for Android and iOS.")  # fmt: skip
+    assert _titles(_search(client, q="django")) == []
+    assert _titles(_search(client, q="flutter")) == ["Flutter app"]
 
 
 @pytest.mark.django_db
