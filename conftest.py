@@ -97,15 +97,29 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1280, "height": 900}, "locale": "en-US"}
 
 
-@pytest.fixture
-def site(live_server, transactional_db):
-    """The live site's base URL, with a transactional database behind it. A transactional test empties every
-    table afterwards, the skill catalogue too, so it is loaded again here."""
+@pytest.fixture(autouse=True)
+def _skill_catalogue(request):
+    """A transactional test empties every table when it ends, the skill catalogue that a data migration loaded
+    too; the next transactional test gets it back here."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (
+        "transactional_db" in request.fixturenames
+        or "live_server" in request.fixturenames
+        or (marker is not None and marker.kwargs.get("transaction"))
+    )
+    if not transactional:
+        return
+    request.getfixturevalue("transactional_db")
     from projects.catalogue_loader import load_catalogue
     from projects.models import Category, Skill
 
     if not Skill.objects.exists():
         load_catalogue(Category, Skill)
+
+
+@pytest.fixture
+def site(live_server, transactional_db):
+    """The live site's base URL, with a transactional database behind it."""
     return live_server.url
 
 

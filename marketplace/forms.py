@@ -2,12 +2,20 @@
 
 import datetime
 import re
+from decimal import Decimal
 
 import jdatetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.l10n import is_persian, localize_digits, normalize_number, to_ascii_digits, to_persian_digits
+from marketplace.l10n import (
+    format_number,
+    is_persian,
+    localize_digits,
+    normalize_number,
+    to_ascii_digits,
+    to_persian_digits,
+)
 
 
 def digits_for_page(number: int) -> str:
@@ -35,6 +43,13 @@ class _PersianNumberInputMixin:
         if isinstance(value, str):
             value = normalize_number(value)
         return super().to_python(value)
+
+    def prepare_value(self, value):
+        """Initial values as the reader writes them: 15000000.00 → '15,000,000' or '۱۵٬۰۰۰٬۰۰۰'."""
+        if isinstance(value, int | Decimal) and not isinstance(value, bool):
+            whole = Decimal(value) == Decimal(value).to_integral_value()
+            return format_number(value, 0 if whole else None)
+        return value
 
 
 class LocalizedIntegerField(_PersianNumberInputMixin, forms.IntegerField):

@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "marketplace.context_processors.site",
+                "proposals.context_processors.unread_messages",
             ],
             "builtins": ["marketplace.templatetags.l10n_fa"],
         },
@@ -158,6 +159,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     # The outbox sweep: mail whose on-commit enqueue was lost (broker down) still goes out.
     "send-queued-emails": {"task": "notifications.tasks.send_queued_emails", "schedule": 60.0},
+    # One e-mail per person about chat messages left unread (proposals.services.unread_digest_send).
+    "unread-message-digest": {"task": "proposals.tasks.send_unread_digests", "schedule": 300.0},
 }
 
 # --- Auth and accounts ------------------------------------------------------------------------------
@@ -253,6 +256,7 @@ STORAGES = {
 
 # --- Business settings ------------------------------------------------------------------------------
 SITE_NAME = _("Hamkar")
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")  # for links in e-mails sent by workers
 DEFAULT_CURRENCY = "IRT"  # toman; registered with py-moneyed in marketplace.apps
 CURRENCIES = ("IRT", "IRR", "USD", "EUR")
 CURRENCY_CHOICES = [("IRT", _("Toman")), ("IRR", _("Rial")), ("USD", _("US dollar")), ("EUR", _("Euro"))]

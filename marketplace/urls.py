@@ -19,6 +19,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("projects.urls")),
     path("", include("accounts.urls")),
+    path("", include("proposals.urls")),
     path("notifications/", include("notifications.urls")),
 ]
 

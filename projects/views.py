@@ -14,6 +14,8 @@ from projects.forms import ProjectForm, ProjectSearchForm
 from projects.models import Project, ProjectAttachment
 from projects.selectors import categories_with_skills, employer_projects, project_detail, project_list_open
 from projects.services import project_attachment_delete, project_create, project_set_status, project_update
+from proposals.forms import ProposalForm
+from proposals.selectors import freelancer_proposals, proposal_of
 
 PAGE_SIZE = 20
 
@@ -43,13 +45,32 @@ def project_detail_view(request, pk: int):
     project = project_detail(pk=pk, user=request.user)
     if project is None:
         raise Http404
+    is_owner = request.user.is_authenticated and project.owner_id == request.user.pk
+    my_proposal = None if is_owner else proposal_of(project=project, freelancer=request.user)
+    returned = request.session.pop("proposal_form", None)  # a rejected submission, shown with its errors
+    if returned is not None:
+        proposal_form = ProposalForm(returned)
+        proposal_form.is_valid()
+    elif my_proposal is not None:
+        proposal_form = ProposalForm(
+            initial={
+                "amount": my_proposal.amount,
+                "delivery_days": my_proposal.delivery_days,
+                "cover_letter": my_proposal.cover_letter,
+            }
+        )
+    else:
+        proposal_form = ProposalForm()
     return render(
         request,
         "projects/project_detail.html",
         {
             "project": project,
             "description_html": render_markdown(project.description),
-            "is_owner": request.user.is_authenticated and project.owner_id == request.user.pk,
+            "is_owner": is_owner,
+            "my_proposal": my_proposal,
+            "proposal_form": proposal_form,
+            "form_has_errors": returned is not None,
         },
     )
 
@@ -175,4 +196,6 @@ def my_activities(request):
     context = {"tab": tab}
     if tab == "employer":
         context["projects"] = employer_projects(user=request.user)
+    else:
+        context["proposals"] = freelancer_proposals(user=request.user)
     return render(request, "projects/my_activities.html", context)

@@ -107,3 +107,14 @@ def test_money_is_rounded_to_the_currencys_minor_unit():
     with translation.override("en"):
         assert _render("{{ m|money }}", m=Money("10.005", "USD")) == "10.01 USD"
         assert _render("{{ m|money }}", m=Money("1500.6", "IRT")) == "1,501 toman"
+
+
+def test_numeric_fields_show_initial_values_grouped_in_the_pages_digits():
+    form = AmountForm(initial={"count": 1500, "amount": Decimal("15000000.00")})
+    with translation.override("fa"):
+        assert 'value="۱۵٬۰۰۰٬۰۰۰"' in str(form["amount"])
+        assert 'value="۱٬۵۰۰"' in str(form["count"])
+    with translation.override("en"):
+        assert 'value="15,000,000"' in str(form["amount"])
+        bound = AmountForm(data={"count": "1,500", "amount": "15,000,000"})
+        assert bound.is_valid() and bound.cleaned_data["amount"] == Decimal("15000000")

@@ -20,3 +20,21 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   });
 });
+
+// Chat: the id of the newest message shown in a thread (the poller asks for anything after it).
+window.lastMessageId = (selector) => {
+  const ids = Array.from(document.querySelectorAll(`${selector} [data-message-id]`), (el) => Number(el.dataset.messageId));
+  return ids.length ? Math.max(...ids) : 0;
+};
+
+// A message that arrived twice (a poll racing a send) is shown once; new messages scroll into view.
+document.addEventListener("htmx:afterSwap", (event) => {
+  const thread = event.target.closest ? event.target.closest(".thread") : null;
+  if (!thread) return;
+  const seen = new Set();
+  thread.querySelectorAll("[data-message-id]").forEach((el) => {
+    if (seen.has(el.dataset.messageId)) el.remove();
+    else seen.add(el.dataset.messageId);
+  });
+  thread.scrollTop = thread.scrollHeight;
+});

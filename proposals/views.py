@@ -1,0 +1,227 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from marketplace.errors import DomainError, NotAllowed
+from projects.models import Project
+from proposals.forms import MessageForm, ProposalForm
+from proposals.models import Conversation, Message, Proposal
+from proposals.selectors import (
+    conversation_detail,
+    conversation_ids,
+    conversations_for,
+    messages_after,
+    messages_page,
+    proposals_for_employer,
+)
+from proposals.services import (
+    conversation_can_read,
+    conversation_mark_read,
+    message_send,
+    proposal_edit,
+    proposal_review,
+    proposal_submit,
+    proposal_withdraw,
+)
+
+
+def _back_to_project(project_id: int, anchor: str = "proposal"):
+    return redirect(f"{reverse('project_detail', args=[project_id])}#{anchor}")
+
+
+def _run(request, action, success: str):
+    """Call a service; 403 when it says not allowed, a message for any other refusal."""
+    try:
+        result = action()
+    except NotAllowed as error:
+        raise PermissionDenied(error.message) from error
+    except DomainError as error:
+        messages.error(request, error.message)
+        return None
+    messages.success(request, success)
+    return result
+
+
+@login_required
+@require_POST
+def proposal_create(request, pk: int):
+    project = get_object_or_404(Project, pk=pk)
+    form = ProposalForm(request.POST)
+    if not form.is_valid():
+        request.session["proposal_form"] = request.POST.dict()  # shown again, with its errors, on the project page
+        return _back_to_project(pk)
+    _run(
+        request,
+        lambda: proposal_submit(project=project, freelancer=request.user, **form.cleaned_data),
+        _("Your proposal is sent. You can talk with the employer and edit it until you are chosen."),
+    )
+    return _back_to_project(pk)
+
+
+@login_required
+@require_POST
+def proposal_update(request, pk: int):
+    proposal = get_object_or_404(Proposal, pk=pk)
+    if proposal.freelancer_id != request.user.pk:
+        raise PermissionDenied
+    form = ProposalForm(request.POST)
+    if not form.is_valid():
+        request.session["proposal_form"] = request.POST.dict()
+        return _back_to_project(proposal.project_id)
+    _run(
+        request,
+        lambda: proposal_edit(proposal=proposal, by=request.user, **form.cleaned_data),
+        _("Your proposal is updated."),
+    )
+    return _back_to_project(proposal.project_id)
+
+
+@login_required
+@require_POST
+def proposal_withdraw_view(request, pk: int):
+    proposal = get_object_or_404(Proposal, pk=pk)
+    _run(request, lambda: proposal_withdraw(proposal=proposal, by=request.user), _("Your proposal is withdrawn."))
+    return _back_to_project(proposal.project_id)
+
+
+REVIEW_ACTIONS = {
+    "shortlist": Proposal.Status.SHORTLISTED,
+    "unshortlist": Proposal.Status.SENT,
+    "decline": Proposal.Status.DECLINED,
+}
+
+
+@login_required
+@require_POST
+def proposal_review_view(request, pk: int):
+    proposal = get_object_or_404(Proposal.objects.select_related("project"), pk=pk)
+    status = REVIEW_ACTIONS.get(request.POST.get("action", ""))
+    if proposal.project.owner_id != request.user.pk:
+        raise PermissionDenied
+    if status is None:
+        messages.error(request, _("Unknown action."))
+    else:
+        _run(request, lambda: proposal_review(proposal=proposal, by=request.user, status=status), _("Saved."))
+    return redirect(f"{reverse('project_proposals', args=[proposal.project_id])}#proposal-{proposal.pk}")
+
+
+@login_required
+def project_proposals(request, pk: int):
+    """The employer's view of every proposal on a project (staff may look too)."""
+    project = get_object_or_404(Project.objects.select_related("owner"), pk=pk)
+    if project.owner_id != request.user.pk and not request.user.is_staff:
+        raise PermissionDenied
+    sort = request.GET.get("sort", "date")
+    proposals = proposals_for_employer(project=project, sort=sort)
+    conversations = conversation_ids(project_ids=[project.pk])
+    for proposal in proposals:
+        proposal.conversation_id = conversations.get((project.pk, proposal.freelancer_id))
+    return render(
+        request,
+        "proposals/project_proposals.html",
+        {"project": project, "proposals": proposals, "sort": sort if sort in ("date", "amount") else "date"},
+    )
+
+
+# --- chat ----------------------------------------------------------------------------------------------
+
+
+def _conversation_for(request, pk: int):
+    conversation = conversation_detail(pk=pk)
+    if conversation is None:
+        raise Http404
+    if not conversation_can_read(conversation=conversation, user=request.user):
+        raise PermissionDenied
+    return conversation
+
+
+@login_required
+def project_chat(request, pk: int):
+    """The freelancer's conversation about a project (the employer reaches each one from the proposals)."""
+    conversation = get_object_or_404(Conversation, project_id=pk, freelancer=request.user)
+    return redirect("conversation_detail", pk=conversation.pk)
+
+
+@login_required
+def conversation_list(request):
+    return render(request, "proposals/conversation_list.html", {"conversations": conversations_for(user=request.user)})
+
+
+@login_required
+def conversation_view(request, pk: int):
+    conversation = _conversation_for(request, pk)
+    before = request.GET.get("before")
+    page, has_older = messages_page(conversation=conversation, before=int(before) if (before or "").isdigit() else None)
+    conversation_mark_read(conversation=conversation, user=request.user)
+    return render(
+        request,
+        "proposals/conversation_detail.html",
+        {
+            "conversation": conversation,
+            "page": page,
+            "has_older": has_older,
+            "last_id": page[-1].pk if page else 0,
+            "form": MessageForm(),
+            "other": conversation.project.owner
+            if conversation.side_of(request.user) == "freelancer"
+            else conversation.freelancer,
+        },
+    )
+
+
+@login_required
+@require_GET
+def conversation_poll(request, pk: int):
+    """htmx asks every few seconds for messages after the last one it shows."""
+    conversation = _conversation_for(request, pk)
+    after = request.GET.get("after", "0")
+    new = messages_after(conversation=conversation, after=int(after) if after.isdigit() else 0)
+    if new:
+        conversation_mark_read(conversation=conversation, user=request.user)
+    return render(request, "proposals/_messages.html", {"page": new, "conversation": conversation, "poll": True})
+
+
+@login_required
+@require_POST
+def message_create(request, pk: int):
+    conversation = _conversation_for(request, pk)
+    form = MessageForm(request.POST, request.FILES)
+    error = None
+    if form.is_valid():
+        try:
+            message_send(
+                conversation=conversation,
+                sender=request.user,
+                body=form.cleaned_data["body"],
+                attachment=form.cleaned_data["attachment"],
+            )
+        except NotAllowed as refusal:
+            raise PermissionDenied(refusal.message) from refusal
+        except (DomainError, ValidationError) as refusal:
+            error = getattr(refusal, "message", None) or " ".join(refusal.messages)
+    else:
+        error = " ".join(message for errors in form.errors.values() for message in errors)
+    if request.htmx:
+        # The form's error slot receives the error, or nothing; on success the thread polls at once.
+        response = HttpResponse(format_html('<p class="field-errors" role="alert">{}</p>', error) if error else "")
+        if not error:
+            response["HX-Trigger"] = "message-sent"
+        return response
+    if error:
+        messages.error(request, error)
+    return redirect("conversation_detail", pk=pk)
+
+
+@login_required
+def message_attachment(request, pk: int, message_id: int):
+    conversation = _conversation_for(request, pk)
+    message = get_object_or_404(Message, pk=message_id, conversation=conversation)
+    if not message.attachment:
+        raise Http404
+    return FileResponse(message.attachment.open("rb"), as_attachment=True, filename=message.attachment_name)
