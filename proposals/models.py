@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from djmoney.money import Money
 
 from marketplace.storage import private_storage
@@ -11,7 +12,7 @@ class Proposal(models.Model):
     """A freelancer's bid on a project. Its terms may change until it is selected; every version is kept."""
 
     class Status(models.TextChoices):
-        SENT = "sent", _("Sent")
+        SENT = "sent", pgettext_lazy("proposal status", "Sent")
         SHORTLISTED = "shortlisted", _("Shortlisted")
         DECLINED = "declined", _("Declined")
         WITHDRAWN = "withdrawn", _("Withdrawn")

@@ -445,6 +445,7 @@ FA = {
     "Your proposal is updated.": "پیشنهاد شما به‌روز شد.",
     "Your proposal is withdrawn.": "پیشنهاد شما پس گرفته شد.",
     "Saved.": "ذخیره شد.",
+    ("proposal status", "Sent"): "ارسال‌شده",
 }
 
 
@@ -458,17 +459,19 @@ def fill(path: Path) -> list[str]:
             continue
         if entry.msgid_plural:
             text = FA.get((entry.msgid, 0))
-            if text:
-                entry.msgstr_plural = {0: text}
+        elif entry.msgctxt:
+            text = FA.get((entry.msgctxt, entry.msgid))
         else:
             text = FA.get(entry.msgid)
-            if text:
-                entry.msgstr = text
-        if text:
-            if "fuzzy" in entry.flags:
-                entry.flags.remove("fuzzy")
-        else:
+        if not text:
             missing.append(entry.msgid)
+            continue
+        if entry.msgid_plural:
+            entry.msgstr_plural = {0: text}
+        else:
+            entry.msgstr = text
+        if "fuzzy" in entry.flags:
+            entry.flags.remove("fuzzy")
     catalogue.metadata_is_fuzzy = False
     catalogue.header = "Persian translation of Hamkar."
     catalogue.metadata["Project-Id-Version"] = "hamkar"

@@ -9,6 +9,8 @@ from accounts.models import User
 from accounts.services import profile_set_skills, user_create
 from projects.models import Category, Project, Skill
 from projects.services import project_create
+from proposals.models import Conversation, Proposal
+from proposals.services import message_send, proposal_submit
 
 DEMO_PASSWORD = "demo-pass-1234"  # noqa: S105 — demo data for local machines only; printed on purpose
 
@@ -110,6 +112,7 @@ class Command(BaseCommand):
             )
             created += 1
         projects_created = self._seed_projects()
+        self._seed_proposals()
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready ({created} accounts and {projects_created} projects created).")
         )
@@ -145,3 +148,21 @@ class Command(BaseCommand):
             )
             created += 1
         return created
+
+    def _seed_proposals(self) -> None:
+        """Two bids on Sara's rug shop, and a short chat, so proposals and messages have something to show."""
+        project = Project.objects.filter(owner__username="sara", title__startswith="طراحی و پیاده‌سازی").first()
+        if project is None or Proposal.objects.filter(project=project).exists():
+            return
+        bids = [
+            ("reza", "18000000", 40, "سلام، پیش‌تر دو فروشگاه اینترنتی با جنگو ساخته‌ام. نمونه‌کارها در پروفایلم هست."),
+            ("alex", "21000000", 35, "Hi! I build Django shops with Persian RTL themes; happy to show earlier work."),
+        ]
+        for username, amount, days, letter in bids:
+            freelancer = User.objects.get(username=username)
+            proposal_submit(
+                project=project, freelancer=freelancer, amount=Decimal(amount), delivery_days=days, cover_letter=letter
+            )
+        conversation = Conversation.objects.get(project=project, freelancer__username="reza")
+        message_send(conversation=conversation, sender=project.owner, body="سلام، درگاه پرداخت را هم پیاده می‌کنید؟")
+        message_send(conversation=conversation, sender=conversation.freelancer, body="بله، زرین‌پال یا هر درگاه دیگری.")
