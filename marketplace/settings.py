@@ -269,6 +269,13 @@ UPLOAD_IMAGE_MAX_PIXELS = 25_000_000
 UPLOAD_IMAGE_MAX_SIDE = 2400  # larger images are scaled down when re-encoded
 UPLOAD_THUMBNAIL_SIDE = 480
 UPLOAD_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+# Payments. The sandbox gateway gives money away to whoever clicks Pay: off in production unless asked for.
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="sandbox")
+SANDBOX_GATEWAY_ENABLED = env.bool("SANDBOX_GATEWAY_ENABLED", default=not PRODUCTION)
+SANDBOX_GATEWAY_SECRET = env.str("SANDBOX_GATEWAY_SECRET", default="")  # default: derived from SECRET_KEY
+PAYMENT_CALLBACK_MAX_AGE = 15 * 60  # seconds a signed callback stays valid
+TOP_UP_LIMITS = {"IRT": (Decimal(10_000), Decimal(500_000_000)), "USD": (Decimal(5), Decimal(50_000))}
+WITHDRAWAL_MINIMUM = {"IRT": Decimal(100_000), "IRR": Decimal(1_000_000), "USD": Decimal(10), "EUR": Decimal(10)}
 ESCROW_AUTO_RELEASE_DELAY = timedelta(hours=env.float("ESCROW_AUTO_RELEASE_HOURS", default=48))
 
 # --- Security ---------------------------------------------------------------------------------------

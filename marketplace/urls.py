@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("projects.urls")),
     path("", include("accounts.urls")),
     path("", include("proposals.urls")),
+    path("", include("escrow.urls")),
     path("notifications/", include("notifications.urls")),
 ]
 

@@ -24,6 +24,7 @@ def test_seed_demo_is_idempotent_and_prints_the_credentials(capsys):
     assert Project.objects.filter(status=Project.Status.OPEN).count() == len(DEMO_PROJECTS)
     staff = User.objects.get(email="admin@example.com")
     assert staff.is_staff and staff.is_superuser
+    call_command("check_ledger")  # the demo balances went through the ledger: the books are clean
 
 
 @pytest.mark.django_db

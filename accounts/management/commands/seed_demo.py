@@ -113,6 +113,7 @@ class Command(BaseCommand):
             created += 1
         projects_created = self._seed_projects()
         self._seed_proposals()
+        self._seed_money()
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready ({created} accounts and {projects_created} projects created).")
         )
@@ -166,3 +167,11 @@ class Command(BaseCommand):
         conversation = Conversation.objects.get(project=project, freelancer__username="reza")
         message_send(conversation=conversation, sender=project.owner, body="سلام، درگاه پرداخت را هم پیاده می‌کنید؟")
         message_send(conversation=conversation, sender=conversation.freelancer, body="بله، زرین‌پال یا هر درگاه دیگری.")
+
+    def _seed_money(self) -> None:
+        """Demo balances, through the ledger like any top-up (idempotent by their keys)."""
+        from escrow.ledger import post_deposit
+
+        for username, amount in (("sara", 50_000_000), ("david", 20_000_000)):
+            user = User.objects.get(username=username)
+            post_deposit(user=user, amount=Decimal(amount), currency="IRT", gateway="sandbox", key=f"demo:{username}")

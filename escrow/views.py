@@ -1,0 +1,117 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from escrow.forms import SandboxCardForm, TopUpForm, WithdrawalForm
+from escrow.gateways import CallbackRejected, get_gateway
+from escrow.models import Payment, SandboxBankTransaction
+from escrow.selectors import movements_of, wallet_summary, withdrawals_of
+from escrow.services import EscrowError, InsufficientFunds, payment_callback, payment_start, withdrawal_request
+
+
+@login_required
+def payment_settings(request):
+    """The seeds' "Settings → Payment settings": balances, every movement, top-up and withdrawal."""
+    page = Paginator(movements_of(user=request.user), 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "escrow/payment_settings.html",
+        {
+            **wallet_summary(user=request.user),
+            "page": page,
+            "withdrawals": withdrawals_of(user=request.user)[:10],
+            "top_up_form": TopUpForm(),
+            "withdrawal_form": WithdrawalForm(),
+            "has_bank_details": bool(request.user.profile.bank_sheba),
+        },
+    )
+
+
+@login_required
+@require_POST
+def top_up(request):
+    form = TopUpForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["amount"]))
+        return redirect("payment_settings")
+    callback = request.build_absolute_uri(reverse("payment_callback", args=[settings.PAYMENT_GATEWAY]))
+    try:
+        _payment, url = payment_start(
+            user=request.user, amount=form.cleaned_data["amount"], callback_url=callback,
+            next_url=reverse("payment_settings"),
+        )  # fmt: skip
+    except (EscrowError, LookupError) as error:
+        messages.error(request, getattr(error, "message", str(error)))
+        return redirect("payment_settings")
+    return redirect(url)
+
+
+@login_required
+@require_POST
+def withdraw(request):
+    form = WithdrawalForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["amount"]))
+        return redirect("payment_settings")
+    try:
+        withdrawal_request(user=request.user, amount=form.cleaned_data["amount"])
+    except InsufficientFunds:
+        messages.error(request, _("You cannot withdraw more than your available balance."))
+    except EscrowError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Your withdrawal request is registered. It is paid to your bank account soon."))
+    return redirect("payment_settings")
+
+
+@csrf_exempt  # the gateway's redirect carries no CSRF token; the HMAC signature is what is checked
+@require_http_methods(["GET", "POST"])
+def callback(request, gateway: str):
+    params = request.POST if request.method == "POST" else request.GET
+    try:
+        payment = payment_callback(gateway_name=gateway, params=params)
+    except (CallbackRejected, LookupError, KeyError):
+        return render(request, "400.html", status=400)
+    if payment.status == Payment.Status.PAID:
+        messages.success(request, _("Your payment is confirmed and added to your balance."))
+    elif payment.status == Payment.Status.CANCELLED:
+        messages.warning(request, _("The payment was cancelled; nothing was charged."))
+    else:
+        messages.error(request, _("The bank did not confirm the payment; nothing was added."))
+    target = payment.next_url if url_has_allowed_host_and_scheme(payment.next_url, allowed_hosts=None) else "/"
+    return redirect(target or "payment_settings")
+
+
+@require_http_methods(["GET", "POST"])
+def sandbox_bank(request, reference: str):
+    """The sandbox gateway's "bank": shows the amount and pays or cancels, then calls back, signed."""
+    if not settings.SANDBOX_GATEWAY_ENABLED:
+        raise Http404
+    record = SandboxBankTransaction.objects.filter(reference=reference).first()
+    callback_url = request.GET.get("callback", "")
+    if record is None or not url_has_allowed_host_and_scheme(callback_url, allowed_hosts={request.get_host()}):
+        raise Http404
+    form = SandboxCardForm(request.POST or None)
+    if request.method == "POST" and record.status == "pending":
+        action = request.POST.get("action")
+        if action == "pay" and form.is_valid():
+            record.status = "paid"
+            record.card_last4 = form.cleaned_data["card_number"].replace(" ", "")[-4:]
+        elif action == "cancel":
+            record.status = "cancelled"
+        if record.status != "pending":
+            record.save(update_fields=["status", "card_last4"])
+    if record.status != "pending":
+        query = get_gateway("sandbox").callback_query(
+            reference=record.reference, amount=record.amount, status=record.status
+        )
+        return redirect(f"{callback_url}{'&' if '?' in callback_url else '?'}{query}")
+    return render(request, "escrow/sandbox_bank.html", {"record": record, "form": form})
