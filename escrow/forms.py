@@ -15,4 +15,9 @@ class WithdrawalForm(forms.Form):
 class SandboxCardForm(forms.Form):
     """The sandbox bank's card form: any 16 digits pass; it exists to make the page feel like a bank's."""
 
-    card_number = forms.CharField(label=_("Card number"), max_length=19, initial="6037 9975 9999 9993")
+    card_number = forms.CharField(
+        label=_("Card number"),
+        max_length=19,
+        initial="6037 9975 9999 9993",
+        widget=forms.TextInput(attrs={"dir": "ltr", "inputmode": "numeric", "autocomplete": "cc-number"}),
+    )

@@ -182,6 +182,10 @@ class SandboxBankTransaction(models.Model):
     def __str__(self) -> str:
         return f"{self.reference} {self.status}"
 
+    @property
+    def amount_money(self) -> Money:
+        return Money(self.amount, self.currency)
+
 
 class Withdrawal(models.Model):
     class Status(models.TextChoices):

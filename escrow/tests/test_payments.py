@@ -45,7 +45,7 @@ def payer(client):
 def test_top_up_through_the_sandbox_bank_credits_the_wallet_once(client, payer):
     bank_url = _start_top_up(client, "۵۰۰٬۰۰۰")
     assert bank_url.startswith("/sandbox-bank/")
-    assert "500,000" in client.get(bank_url).content.decode()
+    assert "500,000 toman" in client.get(bank_url).content.decode()
     callback = _pay_at_the_bank(client, bank_url)
     response = client.get(callback, follow=True)
     assert "Your payment is confirmed" in response.content.decode()
