@@ -149,13 +149,6 @@ def withdrawal_request(*, user: User, amount: Decimal, currency: str | None = No
     return withdrawal
 
 
-def _lock_requested(withdrawal: Withdrawal, by: User) -> Withdrawal | None:
-    if not by.is_staff:
-        raise NotAllowed(_("Only staff can process withdrawals."))
-    locked = Withdrawal.objects.select_for_update().get(pk=withdrawal.pk)
-    return locked if locked.status == Withdrawal.Status.REQUESTED else None
-
-
 def _notify_withdrawal(withdrawal: Withdrawal) -> None:
     user = withdrawal.user
     with translation.override(user.language or settings.LANGUAGE_CODE):
@@ -163,70 +156,67 @@ def _notify_withdrawal(withdrawal: Withdrawal) -> None:
             "escrow/email/withdrawal_processed.txt",
             {"withdrawal": withdrawal, "user": user, "site_url": settings.SITE_URL, "SITE_NAME": settings.SITE_NAME},
         )
-        subject = (
-            _("Your withdrawal is paid")
-            if withdrawal.status == Withdrawal.Status.PAID
-            else _("Your withdrawal was returned to your wallet")
-        )
+        if withdrawal.status == Withdrawal.Status.PAID:
+            subject = _("Your withdrawal is paid")
+        else:
+            subject = _("Your withdrawal was returned to your wallet")
         send_mail(subject, body, None, [user.email])
+
+
+def _withdrawal_process(*, withdrawal: Withdrawal, by: User, to: str, **fields) -> Withdrawal:
+    """Pay or return a requested withdrawal: one ledger movement, the new status, the user e-mailed.
+
+    Staff only. Asking again for the outcome it already has changes nothing; the other outcome is refused.
+    """
+    if not by.is_staff:
+        raise NotAllowed(_("Only staff can process withdrawals."))
+    locked = Withdrawal.objects.select_for_update().select_related("user").get(pk=withdrawal.pk)
+    if locked.status == to:
+        return locked
+    if to not in Withdrawal.ALLOWED_TRANSITIONS[locked.status]:
+        raise InvalidTransition(_("This withdrawal was already processed."))
+    payout = payout_of(locked.user, locked.currency)
+    if to == Withdrawal.Status.PAID:
+        kind, memo, destination = (
+            Transaction.Kind.WITHDRAWAL_PAID,
+            _("Withdrawal paid"),
+            clearing_account("bank", locked.currency),
+        )
+    else:
+        kind, memo, destination = (
+            Transaction.Kind.WITHDRAWAL_REJECTED,
+            _("Withdrawal returned"),
+            wallet_of(locked.user, locked.currency),
+        )
+    ledger_post(
+        kind=kind,
+        idempotency_key=f"withdrawal:{locked.pk}:{to}",
+        legs=[Leg(payout, -locked.amount), Leg(destination, locked.amount)],
+        memo=memo,
+        actor=by,
+        withdrawal=locked,
+    )
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    locked.status, locked.processed_by, locked.processed_at = to, by, timezone.now()
+    locked.save(update_fields=["status", "processed_by", "processed_at", *fields])
+    _notify_withdrawal(locked)
+    return locked
 
 
 @transaction.atomic
 def withdrawal_mark_paid(*, withdrawal: Withdrawal, by: User, bank_reference: str) -> Withdrawal:
-    """Staff paid it at the bank: payout −X, clearing +X. A second call changes nothing."""
-    locked = _lock_requested(withdrawal, by)
-    if locked is None:
-        current = Withdrawal.objects.get(pk=withdrawal.pk)
-        if current.status == Withdrawal.Status.PAID:
-            return current
-        raise InvalidTransition(_("This withdrawal was already processed."))
-    bank_reference = bank_reference.strip()
-    if not bank_reference:
+    """Staff paid it at the bank: payout −X, clearing +X, with the bank's reference."""
+    bank_reference = bank_reference.strip()[:100]
+    current = Withdrawal.objects.get(pk=withdrawal.pk)
+    if not bank_reference and current.status == Withdrawal.Status.REQUESTED:
         raise EscrowError(_("Give the bank's reference for the transfer."))
-    ledger_post(
-        kind=Transaction.Kind.WITHDRAWAL_PAID,
-        idempotency_key=f"withdrawal:{locked.pk}:paid",
-        legs=[
-            Leg(payout_of(locked.user, locked.currency), -locked.amount),
-            Leg(clearing_account("bank", locked.currency), locked.amount),
-        ],
-        memo=_("Withdrawal paid"),
-        actor=by,
-        withdrawal=locked,
-    )
-    locked.status = Withdrawal.Status.PAID
-    locked.bank_reference = bank_reference[:100]
-    locked.processed_by = by
-    locked.processed_at = timezone.now()
-    locked.save(update_fields=["status", "bank_reference", "processed_by", "processed_at"])
-    _notify_withdrawal(locked)
-    return locked
+    return _withdrawal_process(withdrawal=withdrawal, by=by, to=Withdrawal.Status.PAID, bank_reference=bank_reference)
 
 
 @transaction.atomic
 def withdrawal_reject(*, withdrawal: Withdrawal, by: User, note: str = "") -> Withdrawal:
-    """Staff could not pay it: payout −X, wallet +X. A second call changes nothing."""
-    locked = _lock_requested(withdrawal, by)
-    if locked is None:
-        current = Withdrawal.objects.get(pk=withdrawal.pk)
-        if current.status == Withdrawal.Status.REJECTED:
-            return current
-        raise InvalidTransition(_("This withdrawal was already processed."))
-    ledger_post(
-        kind=Transaction.Kind.WITHDRAWAL_REJECTED,
-        idempotency_key=f"withdrawal:{locked.pk}:rejected",
-        legs=[
-            Leg(payout_of(locked.user, locked.currency), -locked.amount),
-            Leg(wallet_of(locked.user, locked.currency), locked.amount),
-        ],
-        memo=_("Withdrawal returned"),
-        actor=by,
-        withdrawal=locked,
+    """Staff could not pay it: payout −X, back to the wallet +X, with a note for the user."""
+    return _withdrawal_process(
+        withdrawal=withdrawal, by=by, to=Withdrawal.Status.REJECTED, staff_note=note.strip()[:255]
     )
-    locked.status = Withdrawal.Status.REJECTED
-    locked.staff_note = note.strip()[:255]
-    locked.processed_by = by
-    locked.processed_at = timezone.now()
-    locked.save(update_fields=["status", "staff_note", "processed_by", "processed_at"])
-    _notify_withdrawal(locked)
-    return locked
