@@ -32,6 +32,16 @@ def _outbox_email(settings):
 
 
 @pytest.fixture(autouse=True)
+def _english_to_start_with():
+    """A request in Persian leaves Persian active in the thread; each test starts from English."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def media_dirs(settings, tmp_path):
     """Each test writes its files to its own folders, so a test can see exactly what reached the disk."""
     settings.MEDIA_ROOT = str(tmp_path / "media")

@@ -39,7 +39,15 @@ def ledger_check() -> LedgerReport:
             report.breaches.append(f"account {account} caches {account.balance}, its entries sum to {expected}")
         if account.kind in Account.NON_NEGATIVE and account.balance < 0:
             report.breaches.append(f"account {account} is negative: {account.balance}")
-    # 5. An entry's currency is its account's.
+    # 5. Each milestone's escrow account holds exactly funded − released − refunded.
+    from escrow.models import Milestone
+
+    balances = dict(Account.objects.filter(kind=Account.Kind.ESCROW).values_list("key", "balance"))
+    for milestone in Milestone.objects.all().iterator():
+        held = balances.get(milestone.escrow_key, 0)
+        if held != milestone.in_escrow:
+            report.breaches.append(f"milestone {milestone.pk} escrow holds {held}, expected {milestone.in_escrow}")
+    # 6. An entry's currency is its account's.
     for entry in Entry.objects.select_related("account").exclude(currency=F("account__currency")):
         report.breaches.append(f"entry {entry.pk} is in {entry.currency}, its account in {entry.account.currency}")
     return report

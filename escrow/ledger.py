@@ -97,6 +97,7 @@ def ledger_post(
     actor=None,
     payment=None,
     withdrawal=None,
+    milestone=None,
 ) -> Transaction:
     """Write one balanced transaction and update the touched balances, atomically.
 
@@ -124,6 +125,7 @@ def ledger_post(
                     actor=actor,
                     payment=payment,
                     withdrawal=withdrawal,
+                    milestone=milestone,
                 )
         except IntegrityError:
             # Claimed already (now, or by a concurrent call that has since committed): nothing moves.
@@ -175,7 +177,7 @@ def post_deposit(*, user, amount: Decimal, currency: str, gateway: str, key: str
     )
 
 
-def post_funding(*, payer, escrow: Account, amount: Decimal, key: str, memo: str = "") -> Transaction:
+def post_funding(*, payer, escrow: Account, amount: Decimal, key: str, memo: str = "", milestone=None) -> Transaction:
     """Employer's wallet −X, escrow +X."""
     return ledger_post(
         kind=Transaction.Kind.FUND,
@@ -183,19 +185,26 @@ def post_funding(*, payer, escrow: Account, amount: Decimal, key: str, memo: str
         legs=[Leg(wallet_of(payer, escrow.currency), -amount), Leg(escrow, amount)],
         memo=memo,
         actor=payer,
+        milestone=milestone,
     )
 
 
-def post_release(*, escrow: Account, freelancer, amount: Decimal, key: str, actor=None, memo: str = "") -> Transaction:
+def post_release(
+    *, escrow: Account, freelancer, amount: Decimal, key: str, actor=None, memo: str = "", milestone=None
+) -> Transaction:
     """Escrow −X, freelancer's wallet +(X − fee), revenue +fee."""
     net, fee = split_commission(amount, escrow.currency)
     legs = [Leg(escrow, -amount), Leg(wallet_of(freelancer, escrow.currency), net)]
     if fee:
         legs.append(Leg(revenue_account(escrow.currency), fee))
-    return ledger_post(kind=Transaction.Kind.RELEASE, idempotency_key=key, legs=legs, memo=memo, actor=actor)
+    return ledger_post(
+        kind=Transaction.Kind.RELEASE, idempotency_key=key, legs=legs, memo=memo, actor=actor, milestone=milestone
+    )
 
 
-def post_refund(*, escrow: Account, employer, amount: Decimal, key: str, actor=None, memo: str = "") -> Transaction:
+def post_refund(
+    *, escrow: Account, employer, amount: Decimal, key: str, actor=None, memo: str = "", milestone=None
+) -> Transaction:
     """Escrow −X, employer's wallet +X."""
     return ledger_post(
         kind=Transaction.Kind.REFUND,
@@ -203,11 +212,21 @@ def post_refund(*, escrow: Account, employer, amount: Decimal, key: str, actor=N
         legs=[Leg(escrow, -amount), Leg(wallet_of(employer, escrow.currency), amount)],
         memo=memo,
         actor=actor,
+        milestone=milestone,
     )
 
 
 def post_split(
-    *, escrow: Account, employer, freelancer, total: Decimal, to_freelancer: Decimal, key: str, actor=None, memo=""
+    *,
+    escrow: Account,
+    employer,
+    freelancer,
+    total: Decimal,
+    to_freelancer: Decimal,
+    key: str,
+    actor=None,
+    memo="",
+    milestone=None,
 ) -> Transaction:
     """A dispute settled: escrow −X, freelancer +(A − fee(A)), revenue +fee(A), employer +(X − A)."""
     if not 0 <= to_freelancer <= total:
@@ -220,4 +239,6 @@ def post_split(
         legs.append(Leg(revenue_account(escrow.currency), fee))
     if total - to_freelancer:
         legs.append(Leg(wallet_of(employer, escrow.currency), total - to_freelancer))
-    return ledger_post(kind=Transaction.Kind.SPLIT, idempotency_key=key, legs=legs, memo=memo, actor=actor)
+    return ledger_post(
+        kind=Transaction.Kind.SPLIT, idempotency_key=key, legs=legs, memo=memo, actor=actor, milestone=milestone
+    )

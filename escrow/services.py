@@ -25,7 +25,7 @@ from escrow.ledger import (
 )
 from escrow.models import Payment, PaymentEvent, Transaction, Withdrawal
 from marketplace.currency import round_amount
-from marketplace.errors import InvalidTransition, NotAllowed
+from marketplace.errors import DomainError, InvalidTransition, NotAllowed
 
 logger = logging.getLogger(__name__)
 
@@ -40,11 +40,25 @@ def _event(payment: Payment, event: str, **data) -> None:
 
 
 @transaction.atomic
-def payment_start(*, user: User, amount: Decimal, callback_url: str, currency: str | None = None, next_url: str = ""):
-    """Create a top-up payment and register it with the gateway. Returns (payment, URL to send the browser to)."""
+def payment_start(
+    *,
+    user: User,
+    amount: Decimal,
+    callback_url: str,
+    currency: str | None = None,
+    next_url: str = "",
+    milestone=None,
+    fund_amount: Decimal | None = None,
+):
+    """Create a payment and register it with the gateway. Returns (payment, URL to send the browser to).
+
+    With `milestone`, the verified payment goes on to fund `fund_amount` into that milestone's escrow.
+    """
     currency = currency or settings.DEFAULT_CURRENCY
     amount = round_amount(amount, currency)
     low, high = settings.TOP_UP_LIMITS.get(currency, (Decimal(1), Decimal(10**9)))
+    if milestone is not None:
+        amount = max(amount, low)  # a gateway has a minimum; what is left over stays in the wallet
     if not low <= amount <= high:
         raise EscrowError(_("A top-up must be between %(low)s and %(high)s.") % {"low": low, "high": high})
     gateway = get_gateway()
@@ -55,6 +69,8 @@ def payment_start(*, user: User, amount: Decimal, callback_url: str, currency: s
         gateway=gateway.name,
         reference=secrets.token_hex(16),
         next_url=next_url[:300],
+        milestone=milestone,
+        fund_amount=fund_amount,
     )
     _event(payment, "created", amount=amount, currency=currency)
     redirect_url = gateway.start(payment, callback_url)
@@ -108,7 +124,22 @@ def payment_callback(*, gateway_name: str, params) -> Payment:
         payment.gateway_reference = verification.gateway_reference
         payment.save(update_fields=["status", "gateway_reference", "updated_at"])
         _event(payment, "credited", amount=payment.amount)
+        if payment.milestone_id:
+            _complete_funding(payment)
         return payment
+
+
+def _complete_funding(payment: Payment) -> None:
+    """The payment was the shortfall of a milestone funding: fund it now. If that is no longer possible (it was
+    funded meanwhile), the money stays in the wallet and the payment's history says why."""
+    from escrow.contracts import milestone_fund
+
+    try:
+        milestone_fund(milestone=payment.milestone, by=payment.user, amount=payment.fund_amount)
+    except DomainError as error:
+        _event(payment, "funding_not_completed", reason=error.message)
+    else:
+        _event(payment, "milestone_funded", milestone=payment.milestone_id, amount=payment.fund_amount)
 
 
 # --- withdrawals out -----------------------------------------------------------------------------------

@@ -161,6 +161,8 @@ CELERY_BEAT_SCHEDULE = {
     "send-queued-emails": {"task": "notifications.tasks.send_queued_emails", "schedule": 60.0},
     # One e-mail per person about chat messages left unread (proposals.services.unread_digest_send).
     "unread-message-digest": {"task": "proposals.tasks.send_unread_digests", "schedule": 300.0},
+    # Release the escrow of milestones whose two-day review clock has run out (escrow.contracts).
+    "release-due-escrow": {"task": "escrow.tasks.release_due_escrow", "schedule": 60.0},
 }
 
 # --- Auth and accounts ------------------------------------------------------------------------------
@@ -276,6 +278,11 @@ SANDBOX_GATEWAY_SECRET = env.str("SANDBOX_GATEWAY_SECRET", default="")  # defaul
 PAYMENT_CALLBACK_MAX_AGE = 15 * 60  # seconds a signed callback stays valid
 TOP_UP_LIMITS = {"IRT": (Decimal(10_000), Decimal(500_000_000)), "USD": (Decimal(5), Decimal(50_000))}
 WITHDRAWAL_MINIMUM = {"IRT": Decimal(100_000), "IRR": Decimal(1_000_000), "USD": Decimal(10), "EUR": Decimal(10)}
+ACCEPTANCE_DAYS = env.int("ACCEPTANCE_DAYS", default=3)  # the employer may cancel an unanswered contract after
+DELIVERABLE_MAX_BYTES = env.int("DELIVERABLE_MAX_BYTES", default=200 * 1024 * 1024)
+ZIP_MAX_ENTRIES = 5000
+ZIP_MAX_UNCOMPRESSED_BYTES = 2 * 1024 * 1024 * 1024
+ZIP_MAX_RATIO = 100  # uncompressed / compressed, over the whole archive
 ESCROW_AUTO_RELEASE_DELAY = timedelta(hours=env.float("ESCROW_AUTO_RELEASE_HOURS", default=48))
 
 # --- Security ---------------------------------------------------------------------------------------

@@ -129,3 +129,55 @@ def atomic_with_file_cleanup(action):
         for field_file in saved:
             field_file.storage.delete(field_file.name)
         raise
+
+
+@dataclass
+class ZipReport:
+    content: ContentFile
+    sha256: str
+    size: int
+    entries: list  # [[name, uncompressed size], ...]
+
+
+def inspect_zip(upload) -> ZipReport:
+    """Accept a delivery only if it is really a zip whose entries are few and safe enough.
+
+    Refuses: not a zip; too large a file; too many entries; too much uncompressed data or too high a
+    compression ratio (zip bombs); absolute paths, `..` components, drive letters; symbolic links.
+    """
+    import hashlib
+    import stat
+    import zipfile
+
+    limit_mb = settings.DELIVERABLE_MAX_BYTES // (1024 * 1024)
+    if upload.size > settings.DELIVERABLE_MAX_BYTES:
+        raise ValidationError(_("The file is larger than %(size)s MB.") % {"size": limit_mb}, code="too_large")
+    upload.seek(0)
+    data = upload.read()
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise ValidationError(_("This file is not a zip archive."), code="not_a_zip") from error
+    if not infos:
+        raise ValidationError(_("The zip archive is empty."), code="empty")
+    if len(infos) > settings.ZIP_MAX_ENTRIES:
+        raise ValidationError(_("The zip archive has too many files."), code="too_many_entries")
+    total = sum(info.file_size for info in infos)
+    packed = sum(info.compress_size for info in infos) or 1
+    if total > settings.ZIP_MAX_UNCOMPRESSED_BYTES or total / packed > settings.ZIP_MAX_RATIO:
+        raise ValidationError(_("The zip archive expands to too much data."), code="zip_bomb")
+    for info in infos:
+        name = info.filename
+        parts = name.replace("\\", "/").split("/")
+        if name.startswith(("/", "\\")) or ".." in parts or (len(name) > 1 and name[1] == ":"):
+            raise ValidationError(_("The zip archive contains an unsafe path: %(name)s") % {"name": name[:100]})
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise ValidationError(_("The zip archive contains a symbolic link: %(name)s") % {"name": name[:100]})
+    entries = [[info.filename, info.file_size] for info in infos if not info.is_dir()]
+    return ZipReport(
+        content=ContentFile(data, name=f"{uuid.uuid4().hex}.zip"),
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        entries=entries,
+    )

@@ -66,7 +66,7 @@ class Project(models.Model):
         Status.DRAFT: {Status.OPEN, Status.CANCELLED},
         Status.OPEN: {Status.CLOSED, Status.CANCELLED, Status.IN_PROGRESS},
         Status.CLOSED: {Status.OPEN, Status.CANCELLED},
-        Status.IN_PROGRESS: {Status.COMPLETED},
+        Status.IN_PROGRESS: {Status.COMPLETED, Status.OPEN},
         Status.COMPLETED: set(),
         Status.CANCELLED: set(),
     }

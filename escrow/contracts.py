@@ -1,0 +1,462 @@
+"""Contracts and milestones: select and fund, accept, deliver, release (by hand or by the clock), disputes.
+
+Every action locks the milestone row, checks who acts and the transition table, moves money only through
+escrow.ledger, and writes a MilestoneEvent (the workspace timeline).
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from accounts.models import User
+from escrow.ledger import escrow_account, post_funding, post_refund, post_release, post_split, wallet_of
+from escrow.models import Contract, Dispute, Milestone, MilestoneEvent
+from marketplace.currency import round_amount
+from marketplace.errors import DomainError, InvalidTransition, NotAllowed
+from marketplace.uploads import atomic_with_file_cleanup, clean_attachment, inspect_zip
+from projects.models import Project
+from proposals.models import Proposal
+
+
+def _lock(milestone: Milestone) -> Milestone:
+    return Milestone.objects.select_for_update().select_related("contract").get(pk=milestone.pk)
+
+
+def _event(milestone: Milestone, kind: str, *, actor=None, before="", amount=None, note="") -> None:
+    MilestoneEvent.objects.create(
+        milestone=milestone, kind=kind, actor=actor, from_status=before, to_status=milestone.status,
+        amount=amount, note=note[:2000],
+    )  # fmt: skip
+
+
+def _move(milestone: Milestone, to: str) -> str:
+    """Change the milestone's status as the table allows; returns the status it had."""
+    before = milestone.status
+    if to not in Milestone.ALLOWED_TRANSITIONS[before]:
+        raise InvalidTransition(
+            _("This is no longer possible: the milestone is %(status)s.") % {"status": milestone.get_status_display()}
+        )
+    milestone.status = to
+    return before
+
+
+def _notify(users, subject: str, body: str, heading: str = "") -> None:
+    """E-mail each user in their own language (subject and body are gettext_noop-marked msgids)."""
+    for user in users:
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            text = f"{heading}\n\n{_(body)}" if heading else _(body)
+            send_mail(_(subject), f"{text}\n\n{settings.SITE_URL}", None, [user.email])
+
+
+def _employer_only(milestone: Milestone, user: User) -> None:
+    if milestone.contract.employer_id != user.pk:
+        raise NotAllowed(_("Only the employer can do this."))
+
+
+def _freelancer_only(milestone: Milestone, user: User) -> None:
+    if milestone.contract.freelancer_id != user.pk:
+        raise NotAllowed(_("Only the freelancer can do this."))
+
+
+# --- select, fund, accept ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def contract_select(*, proposal: Proposal, by: User) -> Contract:
+    """The employer chooses a proposal: a contract with one milestone of the proposal's amount, its upfront
+    share still to be paid. The project takes no new proposals."""
+    project = Project.objects.select_for_update().get(pk=proposal.project_id)
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    if project.owner_id != by.pk:
+        raise NotAllowed(_("Only the employer of this project can do this."))
+    if project.status != Project.Status.OPEN:
+        raise InvalidTransition(_("This project is not open for proposals."))
+    if not proposal.is_editable:
+        raise InvalidTransition(_("This proposal can no longer be chosen."))
+    proposal.status = Proposal.Status.SELECTED
+    proposal.save(update_fields=["status", "updated_at"])
+    project.status = Project.Status.IN_PROGRESS
+    project.save(update_fields=["status", "updated_at"])
+    contract = Contract.objects.create(
+        project=project, proposal=proposal, employer=by, freelancer=proposal.freelancer, currency=project.currency
+    )
+    milestone = Milestone.objects.create(
+        contract=contract, position=1, title=project.title[:200], amount=proposal.amount,
+        upfront_share=settings.ESCROW_UPFRONT_SHARE,
+    )  # fmt: skip
+    _event(milestone, MilestoneEvent.Kind.CREATED, actor=by, amount=proposal.amount)
+    return contract
+
+
+def _after_funding(milestone: Milestone, now) -> None:
+    if milestone.status == Milestone.Status.PENDING and milestone.work_may_start:
+        _move(milestone, Milestone.Status.FUNDED)
+    if milestone.status == Milestone.Status.DELIVERED and milestone.fully_funded and not milestone.auto_release_at:
+        milestone.auto_release_at = now + settings.ESCROW_AUTO_RELEASE_DELAY
+
+
+@transaction.atomic
+def milestone_fund(*, milestone: Milestone, by: User, amount: Decimal | None = None) -> Milestone:
+    """Pay into the milestone's escrow from the employer's wallet: `amount`, or what is due next (the upfront
+    share, then the rest). Asking twice for the same step moves money once."""
+    milestone = _lock(milestone)
+    _employer_only(milestone, by)
+    if milestone.status in (Milestone.Status.COMPLETED, Milestone.Status.REFUNDED):
+        raise InvalidTransition(_("This milestone is closed."))
+    amount = round_amount(
+        amount if amount is not None else milestone_amount_due(milestone), milestone.contract.currency
+    )
+    if amount <= 0 or amount > milestone.remaining_to_fund:
+        raise DomainError(_("Nothing is due on this milestone."))
+    target = milestone.funded + amount
+    post_funding(
+        payer=by,
+        escrow=escrow_account(milestone.escrow_key, milestone.contract.currency),
+        amount=amount,
+        key=f"fund:{milestone.pk}:to:{target}",
+        memo=milestone.title,
+        milestone=milestone,
+    )
+    before = milestone.status
+    milestone.funded = target
+    _after_funding(milestone, timezone.now())
+    milestone.save(update_fields=["funded", "status", "auto_release_at"])
+    _event(milestone, MilestoneEvent.Kind.FUNDED, actor=by, before=before, amount=amount)
+    return milestone
+
+
+def milestone_amount_due(milestone: Milestone) -> Decimal:
+    """What the employer is asked to pay next: the upfront share until it is in, then the rest."""
+    if milestone.funded < milestone.upfront_amount:
+        return milestone.upfront_amount - milestone.funded
+    return milestone.remaining_to_fund
+
+
+def wallet_shortfall(*, milestone: Milestone, user: User) -> Decimal:
+    """How much of the amount due the employer's wallet cannot cover (paid through the gateway)."""
+    balance = wallet_of(user, milestone.contract.currency).balance
+    return max(milestone_amount_due(milestone) - balance, Decimal(0))
+
+
+@transaction.atomic
+def contract_accept(*, contract: Contract, by: User) -> Contract:
+    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    if contract.freelancer_id != by.pk:
+        raise NotAllowed(_("Only the freelancer can do this."))
+    if contract.status != Contract.Status.AWAITING_ACCEPTANCE:
+        raise InvalidTransition(_("This contract is not waiting for an answer."))
+    milestone = _lock(contract.milestones.order_by("position").first())
+    if not milestone.work_may_start:
+        raise InvalidTransition(_("The employer has not paid the guarantee yet."))
+    contract.status = Contract.Status.ACTIVE
+    contract.accepted_at = timezone.now()
+    contract.save(update_fields=["status", "accepted_at"])
+    _event(milestone, MilestoneEvent.Kind.ACCEPTED, actor=by)
+    others = User.objects.filter(
+        proposals__project=contract.project, proposals__status__in=[Proposal.Status.SENT, Proposal.Status.SHORTLISTED]
+    ).exclude(pk=by.pk)
+    project_title = contract.project.title
+    transaction.on_commit(
+        lambda: _notify(
+            others,
+            gettext_noop("A project you bid on is taken"),
+            gettext_noop("Another freelancer was chosen for a project you bid on."),
+            project_title,
+        )
+    )
+    return contract
+
+
+def _unwind(contract: Contract, milestone: Milestone, *, actor: User, kind: str) -> None:
+    """Refund whatever is in escrow to the employer, close the contract, reopen the project."""
+    if milestone.in_escrow > 0:
+        post_refund(
+            escrow=escrow_account(milestone.escrow_key, contract.currency),
+            employer=contract.employer,
+            amount=milestone.in_escrow,
+            key=f"refund:{milestone.pk}",
+            actor=actor,
+            milestone=milestone,
+        )
+    refunded = milestone.in_escrow
+    milestone.refunded += refunded
+    before = _move(milestone, Milestone.Status.REFUNDED)
+    milestone.auto_release_at = None
+    milestone.save(update_fields=["refunded", "status", "auto_release_at"])
+    _event(milestone, kind, actor=actor, before=before, amount=refunded)
+    contract.status = Contract.Status.CANCELLED
+    contract.save(update_fields=["status"])
+    if contract.proposal_id:
+        Proposal.objects.filter(pk=contract.proposal_id).update(status=Proposal.Status.WITHDRAWN)
+    Project.objects.filter(pk=contract.project_id, status=Project.Status.IN_PROGRESS).update(status=Project.Status.OPEN)
+
+
+@transaction.atomic
+def contract_decline(*, contract: Contract, by: User) -> Contract:
+    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    if contract.freelancer_id != by.pk:
+        raise NotAllowed(_("Only the freelancer can do this."))
+    if contract.status != Contract.Status.AWAITING_ACCEPTANCE:
+        raise InvalidTransition(_("This contract is not waiting for an answer."))
+    _unwind(contract, _lock(contract.milestones.first()), actor=by, kind=MilestoneEvent.Kind.DECLINED)
+    return contract
+
+
+@transaction.atomic
+def contract_cancel_unanswered(*, contract: Contract, by: User, now=None) -> Contract:
+    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    if contract.employer_id != by.pk:
+        raise NotAllowed(_("Only the employer can do this."))
+    if contract.status != Contract.Status.AWAITING_ACCEPTANCE:
+        raise InvalidTransition(_("This contract is not waiting for an answer."))
+    if (now or timezone.now()) < contract.created_at + timedelta(days=settings.ACCEPTANCE_DAYS):
+        raise InvalidTransition(_("The freelancer has %(days)s days to answer.") % {"days": settings.ACCEPTANCE_DAYS})
+    _unwind(contract, _lock(contract.milestones.first()), actor=by, kind=MilestoneEvent.Kind.CANCELLED)
+    return contract
+
+
+# --- delivery ------------------------------------------------------------------------------------------
+
+
+def deliverable_upload(*, milestone: Milestone, by: User, upload, note: str = ""):
+    """The freelancer's zip: checked (workspace rules in marketplace.uploads.inspect_zip), stored privately."""
+    from workspace.models import Deliverable
+
+    report = inspect_zip(upload)  # raises ValidationError before anything is written
+
+    def store(saved):
+        locked = _lock(milestone)
+        _freelancer_only(locked, by)
+        if locked.contract.status != Contract.Status.ACTIVE or locked.status not in (
+            Milestone.Status.FUNDED,
+            Milestone.Status.DISPUTED,
+        ):
+            raise InvalidTransition(_("Files can be uploaded while the work is in progress or in dispute."))
+        version = (locked.deliverables.order_by("-version").values_list("version", flat=True).first() or 0) + 1
+        deliverable = Deliverable(
+            milestone=locked, version=version, original_name=upload.name[:200], size=report.size,
+            sha256=report.sha256, entries=report.entries, uploaded_by=by, note=note[:500],
+        )  # fmt: skip
+        deliverable.file.save(report.content.name, report.content, save=False)
+        saved.append(deliverable.file)
+        deliverable.save()
+        _event(locked, MilestoneEvent.Kind.UPLOADED, actor=by, note=f"v{version} {upload.name[:100]} {report.sha256}")
+        return deliverable
+
+    return atomic_with_file_cleanup(store)
+
+
+@transaction.atomic
+def milestone_mark_delivered(*, milestone: Milestone, by: User) -> Milestone:
+    """The freelancer's Operations → Done. The review clock starts once the milestone is also fully funded."""
+    milestone = _lock(milestone)
+    _freelancer_only(milestone, by)
+    if not milestone.deliverables.exists():
+        raise InvalidTransition(_("Upload the work as a zip file first."))
+    before = _move(milestone, Milestone.Status.DELIVERED)
+    now = timezone.now()
+    milestone.delivered_at = now
+    _after_funding(milestone, now)
+    milestone.save(update_fields=["status", "delivered_at", "auto_release_at"])
+    _event(milestone, MilestoneEvent.Kind.DELIVERED, actor=by, before=before)
+    employer = milestone.contract.employer
+    transaction.on_commit(
+        lambda: _notify(
+            [employer], gettext_noop("The work is delivered"), gettext_noop("Open the workspace to review it.")
+        )
+    )
+    return milestone
+
+
+def _open_dispute(milestone: Milestone):
+    return milestone.disputes.filter(status__in=Dispute.OPEN_STATUSES).first()
+
+
+def _release(milestone: Milestone, *, actor: User | None, kind: str) -> Milestone:
+    """Pay what is in escrow to the freelancer less commission; complete the milestone (and the contract and
+    project when it was the last one). The caller holds the milestone's lock."""
+    contract = milestone.contract
+    amount = milestone.in_escrow
+    if amount > 0:
+        post_release(
+            escrow=escrow_account(milestone.escrow_key, contract.currency),
+            freelancer=contract.freelancer,
+            amount=amount,
+            key=f"release:{milestone.pk}",
+            actor=actor,
+            memo=milestone.title,
+            milestone=milestone,
+        )
+    milestone.released += amount
+    before = _move(milestone, Milestone.Status.COMPLETED)
+    milestone.auto_release_at = None
+    milestone.save(update_fields=["released", "status", "auto_release_at"])
+    _event(milestone, kind, actor=actor, before=before, amount=amount)
+    dispute = _open_dispute(milestone)
+    if dispute:
+        dispute.status, dispute.resolved_at = Dispute.Status.RESOLVED, timezone.now()
+        dispute.resolution = _("The employer approved the work.")
+        dispute.save(update_fields=["status", "resolved_at", "resolution"])
+    if not contract.milestones.exclude(status__in=[Milestone.Status.COMPLETED, Milestone.Status.REFUNDED]).exists():
+        Contract.objects.filter(pk=contract.pk).update(status=Contract.Status.COMPLETED)
+        Project.objects.filter(pk=contract.project_id, status=Project.Status.IN_PROGRESS).update(
+            status=Project.Status.COMPLETED
+        )
+    people = [contract.employer, contract.freelancer]
+    transaction.on_commit(
+        lambda: _notify(people, gettext_noop("Payment released"), gettext_noop("The milestone is completed and paid."))
+    )
+    return milestone
+
+
+@transaction.atomic
+def milestone_approve(*, milestone: Milestone, by: User) -> Milestone:
+    """The employer's Operations → Done / Approve: release the escrow now."""
+    milestone = _lock(milestone)
+    _employer_only(milestone, by)
+    if milestone.status not in (Milestone.Status.DELIVERED, Milestone.Status.DISPUTED):
+        raise InvalidTransition(
+            _("This is no longer possible: the milestone is %(status)s.") % {"status": milestone.get_status_display()}
+        )
+    if not milestone.fully_funded:
+        raise InvalidTransition(_("Pay the rest of the amount into escrow first."))
+    return _release(milestone, actor=by, kind=MilestoneEvent.Kind.RELEASED)
+
+
+def release_due_escrow(*, now=None) -> int:
+    """The two-day clock: release every delivered, fully funded milestone whose time is up and that has no open
+    dispute. Safe to run concurrently and repeatedly: rows another sweep holds are skipped, and each release is
+    idempotent. Returns how many were released."""
+    now = now or timezone.now()
+    due = list(
+        Milestone.objects.filter(status=Milestone.Status.DELIVERED, auto_release_at__lte=now).values_list(
+            "pk", flat=True
+        )
+    )
+    released = 0
+    for pk in due:
+        with transaction.atomic():
+            milestone = (
+                Milestone.objects.select_for_update(skip_locked=True).select_related("contract").filter(pk=pk).first()
+            )
+            if (
+                milestone is None
+                or milestone.status != Milestone.Status.DELIVERED
+                or not milestone.auto_release_at
+                or milestone.auto_release_at > now
+                or not milestone.fully_funded
+                or _open_dispute(milestone)
+            ):
+                continue
+            _release(milestone, actor=None, kind=MilestoneEvent.Kind.AUTO_RELEASED)
+            released += 1
+    return released
+
+
+# --- disputes ------------------------------------------------------------------------------------------
+
+
+def dispute_open(*, milestone: Milestone, by: User, reason: str, description: str, attachment=None) -> Dispute:
+    """The employer's Create dispute: the clock stops, the freelancer is asked for a fix."""
+    content = clean_attachment(attachment) if attachment is not None else None
+    if not description.strip():
+        raise DomainError(_("Describe the problem."))
+
+    def open_(saved):
+        locked = _lock(milestone)
+        _employer_only(locked, by)
+        before = _move(locked, Milestone.Status.DISPUTED)
+        locked.auto_release_at = None
+        locked.save(update_fields=["status", "auto_release_at"])
+        dispute = Dispute(milestone=locked, opened_by=by, reason=reason, description=description.strip())
+        if content is not None:
+            dispute.attachment.save(content.name, content, save=False)
+            saved.append(dispute.attachment)
+        dispute.save()
+        _event(locked, MilestoneEvent.Kind.DISPUTE_OPENED, actor=by, before=before, note=description)
+        freelancer = locked.contract.freelancer
+        transaction.on_commit(
+            lambda: _notify(
+                [freelancer], gettext_noop("A dispute was created"), "The employer asks for a fix. Open the workspace."
+            )
+        )
+        return dispute
+
+    return atomic_with_file_cleanup(open_)
+
+
+@transaction.atomic
+def dispute_answer(*, dispute: Dispute, by: User, message: str) -> Dispute:
+    """The freelancer answers (and may have uploaded a new version); the employer then approves or escalates."""
+    dispute = Dispute.objects.select_for_update().select_related("milestone__contract").get(pk=dispute.pk)
+    _freelancer_only(dispute.milestone, by)
+    if dispute.status not in (Dispute.Status.OPEN, Dispute.Status.ANSWERED) or not message.strip():
+        raise InvalidTransition(_("Write your answer to an open dispute."))
+    dispute.status = Dispute.Status.ANSWERED
+    dispute.save(update_fields=["status"])
+    _event(dispute.milestone, MilestoneEvent.Kind.DISPUTE_ANSWERED, actor=by, note=message)
+    return dispute
+
+
+@transaction.atomic
+def dispute_escalate(*, dispute: Dispute, by: User, note: str = "") -> Dispute:
+    dispute = Dispute.objects.select_for_update().select_related("milestone__contract").get(pk=dispute.pk)
+    if dispute.milestone.contract.party(by) is None:
+        raise NotAllowed(_("Only the two parties can do this."))
+    if Dispute.Status.ESCALATED not in Dispute.ALLOWED_TRANSITIONS[dispute.status]:
+        raise InvalidTransition(_("This dispute is already with the platform or resolved."))
+    dispute.status = Dispute.Status.ESCALATED
+    dispute.save(update_fields=["status"])
+    _event(dispute.milestone, MilestoneEvent.Kind.DISPUTE_ESCALATED, actor=by, note=note)
+    return dispute
+
+
+@transaction.atomic
+def dispute_resolve(*, dispute: Dispute, by: User, outcome: str, to_freelancer: Decimal | None = None, note=""):
+    """Staff settle a dispute: release to the freelancer, refund the employer, or split by an amount."""
+    if not by.is_staff:
+        raise NotAllowed(_("Only staff can resolve disputes."))
+    dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
+    if dispute.status == Dispute.Status.RESOLVED:
+        raise InvalidTransition(_("This dispute is already resolved."))
+    milestone = _lock(dispute.milestone)
+    contract = milestone.contract
+    total = milestone.in_escrow
+    escrow = escrow_account(milestone.escrow_key, contract.currency)
+    if outcome == "release":
+        _release(milestone, actor=by, kind=MilestoneEvent.Kind.RELEASED)
+    elif outcome == "refund":
+        _unwind(contract, milestone, actor=by, kind=MilestoneEvent.Kind.REFUNDED)
+    elif outcome == "split":
+        to_freelancer = round_amount(to_freelancer or Decimal(0), contract.currency)
+        if not 0 <= to_freelancer <= total:
+            raise DomainError(_("The freelancer's share must be between zero and the amount in escrow."))
+        post_split(
+            escrow=escrow, employer=contract.employer, freelancer=contract.freelancer, total=total,
+            to_freelancer=to_freelancer, key=f"split:{milestone.pk}", actor=by, milestone=milestone,
+        )  # fmt: skip
+        milestone.released += to_freelancer
+        milestone.refunded += total - to_freelancer
+        before = _move(milestone, Milestone.Status.COMPLETED)
+        milestone.save(update_fields=["released", "refunded", "status"])
+        _event(milestone, MilestoneEvent.Kind.SPLIT, actor=by, before=before, amount=to_freelancer, note=note)
+        Contract.objects.filter(pk=contract.pk).update(status=Contract.Status.COMPLETED)
+    else:
+        raise DomainError(_("Unknown action."))
+    dispute.refresh_from_db()
+    dispute.status, dispute.resolved_by, dispute.resolved_at = Dispute.Status.RESOLVED, by, timezone.now()
+    dispute.resolution = (note or outcome)[:255]
+    dispute.save(update_fields=["status", "resolved_by", "resolved_at", "resolution"])
+    people = [contract.employer, contract.freelancer]
+    transaction.on_commit(
+        lambda: _notify(
+            people, gettext_noop("The dispute is resolved"), gettext_noop("Open the workspace for the outcome.")
+        )
+    )
+    return dispute

@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from escrow import contracts
+
+
+@shared_task(ignore_result=True)
+def release_due_escrow() -> int:
+    return contracts.release_due_escrow()

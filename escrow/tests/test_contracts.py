@@ -1,0 +1,305 @@
+import io
+import threading
+import zipfile
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory
+from conftest import files_under
+from escrow import contracts
+from escrow.checks import ledger_check
+from escrow.ledger import post_deposit, revenue_account, wallet_of
+from escrow.models import Account, Contract, Dispute, Milestone, MilestoneEvent, Transaction
+from marketplace.errors import DomainError, InvalidTransition, NotAllowed
+from projects.models import Project
+from projects.tests.factories import make_project
+from proposals.tests.factories import make_proposal
+
+
+def zip_file(name="work.zip", files=None, **extra) -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, content in (files or {"index.html": "<h1>Shop</h1>", "css/site.css": "body{}"}).items():
+            archive.writestr(path, content)
+        for info, content in extra.get("infos", []):
+            archive.writestr(info, content)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="application/zip")
+
+
+def _balance(account):
+    return Account.objects.get(pk=account.pk).balance
+
+
+@pytest.fixture
+def deal(db):
+    """A project, a 1,000,000-toman proposal selected, the employer with 2,000,000 in the wallet."""
+    project = make_project(title="Rug shop")
+    proposal = make_proposal(project=project, amount="1000000")
+    employer, freelancer = project.owner, proposal.freelancer
+    post_deposit(user=employer, amount=Decimal(2_000_000), currency="IRT", gateway="sandbox", key="seed")
+    contract = contracts.contract_select(proposal=proposal, by=employer)
+    return {"project": project, "proposal": proposal, "employer": employer, "freelancer": freelancer,
+            "contract": contract, "milestone": contract.milestones.get()}  # fmt: skip
+
+
+def _funded_and_accepted(deal):
+    contracts.milestone_fund(milestone=deal["milestone"], by=deal["employer"])
+    contracts.contract_accept(contract=deal["contract"], by=deal["freelancer"])
+    return Milestone.objects.get(pk=deal["milestone"].pk)
+
+
+def _delivered(deal, fully_funded=True):
+    milestone = _funded_and_accepted(deal)
+    contracts.deliverable_upload(milestone=milestone, by=deal["freelancer"], upload=zip_file())
+    contracts.milestone_mark_delivered(milestone=milestone, by=deal["freelancer"])
+    if fully_funded:
+        contracts.milestone_fund(milestone=milestone, by=deal["employer"])
+    return Milestone.objects.get(pk=milestone.pk)
+
+
+def test_selecting_makes_a_contract_with_one_milestone_and_closes_the_project_to_bids(deal):
+    milestone = deal["milestone"]
+    assert (milestone.amount, milestone.upfront_share, milestone.upfront_amount) == (1000000, Decimal("0.5"), 500000)
+    assert Project.objects.get(pk=deal["project"].pk).status == Project.Status.IN_PROGRESS
+    with pytest.raises(InvalidTransition):
+        make_proposal(project=deal["project"])
+
+
+def test_the_upfront_share_then_the_rest_each_once(deal):
+    milestone = contracts.milestone_fund(milestone=deal["milestone"], by=deal["employer"])
+    assert (milestone.funded, milestone.status) == (500000, Milestone.Status.FUNDED)
+    assert _balance(wallet_of(deal["employer"])) == 1500000
+    milestone = contracts.milestone_fund(milestone=milestone, by=deal["employer"])
+    assert milestone.funded == 1000000
+    with pytest.raises(DomainError):
+        contracts.milestone_fund(milestone=milestone, by=deal["employer"])
+    assert ledger_check().clean
+
+
+def test_accepting_needs_the_guarantee_and_the_freelancer(deal):
+    with pytest.raises(InvalidTransition):
+        contracts.contract_accept(contract=deal["contract"], by=deal["freelancer"])
+    contracts.milestone_fund(milestone=deal["milestone"], by=deal["employer"])
+    with pytest.raises(NotAllowed):
+        contracts.contract_accept(contract=deal["contract"], by=deal["employer"])
+    contracts.contract_accept(contract=deal["contract"], by=deal["freelancer"])
+    assert Contract.objects.get(pk=deal["contract"].pk).status == Contract.Status.ACTIVE
+
+
+def test_declining_refunds_the_guarantee_and_reopens_the_project(deal):
+    contracts.milestone_fund(milestone=deal["milestone"], by=deal["employer"])
+    contracts.contract_decline(contract=deal["contract"], by=deal["freelancer"])
+    assert _balance(wallet_of(deal["employer"])) == 2000000
+    assert Milestone.objects.get(pk=deal["milestone"].pk).status == Milestone.Status.REFUNDED
+    assert Project.objects.get(pk=deal["project"].pk).status == Project.Status.OPEN
+    assert ledger_check().clean
+
+
+def test_the_employer_may_cancel_only_after_the_answer_period(deal):
+    contracts.milestone_fund(milestone=deal["milestone"], by=deal["employer"])
+    with pytest.raises(InvalidTransition):
+        contracts.contract_cancel_unanswered(contract=deal["contract"], by=deal["employer"])
+    later = timezone.now() + timedelta(days=3, minutes=1)
+    contracts.contract_cancel_unanswered(contract=deal["contract"], by=deal["employer"], now=later)
+    assert _balance(wallet_of(deal["employer"])) == 2000000
+
+
+@pytest.mark.parametrize(
+    ("upload", "message"),
+    [
+        (SimpleUploadedFile("work.zip", b"not a zip at all", content_type="application/zip"), "not a zip"),
+        (zip_file(files={"../../etc/passwd": "x"}), "unsafe path"),
+        (zip_file(files={"/abs/path.txt": "x"}), "unsafe path"),
+        (zip_file(files={"bomb.txt": "0" * 5_000_000}), "too much data"),
+    ],
+)
+def test_bad_zips_are_refused_and_nothing_is_stored(deal, media_dirs, upload, message):
+    milestone = _funded_and_accepted(deal)
+    with pytest.raises(ValidationError, match=message):
+        contracts.deliverable_upload(milestone=milestone, by=deal["freelancer"], upload=upload)
+    assert not milestone.deliverables.exists()
+    assert files_under(media_dirs) == []
+
+
+def test_a_zip_with_a_symlink_is_refused(deal):
+    milestone = _funded_and_accepted(deal)
+    link = zipfile.ZipInfo("link")
+    link.external_attr = 0o120777 << 16
+    with pytest.raises(ValidationError, match="symbolic link"):
+        contracts.deliverable_upload(
+            milestone=milestone, by=deal["freelancer"], upload=zip_file(infos=[(link, "/etc")])
+        )
+
+
+def test_too_many_entries_or_too_large_a_file(deal, settings):
+    milestone = _funded_and_accepted(deal)
+    settings.ZIP_MAX_ENTRIES = 3
+    with pytest.raises(ValidationError, match="too many files"):
+        contracts.deliverable_upload(
+            milestone=milestone, by=deal["freelancer"], upload=zip_file(files={f"f{n}": "x" for n in range(5)})
+        )
+    settings.DELIVERABLE_MAX_BYTES = 10
+    with pytest.raises(ValidationError, match="larger than"):
+        contracts.deliverable_upload(milestone=milestone, by=deal["freelancer"], upload=zip_file())
+
+
+def test_delivery_records_the_hash_and_the_file_list_privately(deal, media_dirs):
+    import hashlib
+
+    milestone = _funded_and_accepted(deal)
+    upload = zip_file()
+    expected = hashlib.sha256(upload.read()).hexdigest()
+    deliverable = contracts.deliverable_upload(milestone=milestone, by=deal["freelancer"], upload=upload)
+    assert deliverable.sha256 == expected
+    assert sorted(name for name, _size in deliverable.entries) == ["css/site.css", "index.html"]
+    assert files_under(media_dirs / "private") == [deliverable.file.name]
+    assert files_under(media_dirs / "media") == []
+
+
+def test_done_needs_a_file_and_a_stale_second_done_is_refused(deal):
+    milestone = _funded_and_accepted(deal)
+    with pytest.raises(InvalidTransition):
+        contracts.milestone_mark_delivered(milestone=milestone, by=deal["freelancer"])
+    contracts.deliverable_upload(milestone=milestone, by=deal["freelancer"], upload=zip_file())
+    contracts.milestone_mark_delivered(milestone=milestone, by=deal["freelancer"])
+    with pytest.raises(InvalidTransition):
+        contracts.milestone_mark_delivered(milestone=milestone, by=deal["freelancer"])
+
+
+def test_the_clock_starts_only_when_delivered_and_fully_funded(deal):
+    milestone = _delivered(deal, fully_funded=False)
+    assert milestone.auto_release_at is None
+    milestone = contracts.milestone_fund(milestone=milestone, by=deal["employer"])
+    assert milestone.auto_release_at is not None
+    assert abs((milestone.auto_release_at - timezone.now()) - timedelta(days=2)) < timedelta(minutes=1)
+
+
+def test_approve_releases_less_commission_and_completes_everything(deal):
+    milestone = _delivered(deal)
+    with pytest.raises(NotAllowed):
+        contracts.milestone_approve(milestone=milestone, by=deal["freelancer"])
+    contracts.milestone_approve(milestone=milestone, by=deal["employer"])
+    assert _balance(wallet_of(deal["freelancer"])) == 900000
+    assert _balance(revenue_account()) == 100000
+    assert Contract.objects.get(pk=deal["contract"].pk).status == Contract.Status.COMPLETED
+    assert Project.objects.get(pk=deal["project"].pk).status == Project.Status.COMPLETED
+    with pytest.raises(InvalidTransition):  # an approve after the release (e.g. after the auto-release)
+        contracts.milestone_approve(milestone=milestone, by=deal["employer"])
+    assert Transaction.objects.filter(kind="release").count() == 1
+    assert ledger_check().clean
+
+
+def test_auto_release_not_before_the_deadline_and_exactly_once_after(deal):
+    milestone = _delivered(deal)
+    assert contracts.release_due_escrow(now=milestone.auto_release_at - timedelta(seconds=1)) == 0
+    assert contracts.release_due_escrow(now=milestone.auto_release_at + timedelta(seconds=1)) == 1
+    assert contracts.release_due_escrow(now=milestone.auto_release_at + timedelta(days=1)) == 0
+    assert _balance(wallet_of(deal["freelancer"])) == 900000
+    assert MilestoneEvent.objects.filter(kind="auto_released").count() == 1
+    assert ledger_check().clean
+
+
+def test_an_open_dispute_stops_the_clock_and_staff_split_it(deal, media_dirs):
+    milestone = _delivered(deal)
+    dispute = contracts.dispute_open(
+        milestone=milestone, by=deal["employer"], reason="incomplete", description="The basket page is missing."
+    )
+    assert contracts.release_due_escrow(now=timezone.now() + timedelta(days=5)) == 0
+    contracts.deliverable_upload(milestone=milestone, by=deal["freelancer"], upload=zip_file())
+    contracts.dispute_answer(dispute=dispute, by=deal["freelancer"], message="Added the basket page (v2).")
+    contracts.dispute_escalate(dispute=dispute, by=deal["employer"])
+    staff = UserFactory()
+    staff.is_staff = True
+    with pytest.raises(NotAllowed):
+        contracts.dispute_resolve(dispute=dispute, by=deal["employer"], outcome="release")
+    with pytest.raises(DomainError):
+        contracts.dispute_resolve(dispute=dispute, by=staff, outcome="split", to_freelancer=Decimal(2_000_000))
+    contracts.dispute_resolve(dispute=dispute, by=staff, outcome="split", to_freelancer=Decimal(600_000))
+    assert _balance(wallet_of(deal["freelancer"])) == 540000
+    assert _balance(wallet_of(deal["employer"])) == 1000000 + 400000
+    assert Dispute.objects.get(pk=dispute.pk).status == Dispute.Status.RESOLVED
+    assert ledger_check().clean
+
+
+def test_staff_refund_after_a_dispute(deal):
+    milestone = _delivered(deal)
+    dispute = contracts.dispute_open(milestone=milestone, by=deal["employer"], reason="quality", description="Broken")
+    staff = UserFactory()
+    staff.is_staff = True
+    contracts.dispute_resolve(dispute=dispute, by=staff, outcome="refund", note="Not delivered as agreed")
+    assert _balance(wallet_of(deal["employer"])) == 2000000
+    assert Milestone.objects.get(pk=milestone.pk).status == Milestone.Status.REFUNDED
+    assert ledger_check().clean
+
+
+def test_the_employer_may_approve_after_the_freelancers_fix(deal):
+    milestone = _delivered(deal)
+    dispute = contracts.dispute_open(milestone=milestone, by=deal["employer"], reason="incomplete", description="x y")
+    contracts.dispute_answer(dispute=dispute, by=deal["freelancer"], message="Fixed")
+    contracts.milestone_approve(milestone=milestone, by=deal["employer"])
+    assert Dispute.objects.get(pk=dispute.pk).status == Dispute.Status.RESOLVED
+    assert _balance(wallet_of(deal["freelancer"])) == 900000
+
+
+# --- races (PostgreSQL, real threads) -------------------------------------------------------------------
+
+
+def _race(count, action):
+    barrier = threading.Barrier(count)
+    results = []
+
+    def run():
+        try:
+            barrier.wait()
+            results.append(action())
+        except Exception as error:  # noqa: BLE001 — every outcome is asserted on
+            results.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_sweeps_release_once(require_postgres, deal):
+    milestone = _delivered(deal)
+    later = milestone.auto_release_at + timedelta(seconds=1)
+    results = _race(2, lambda: contracts.release_due_escrow(now=later))
+    assert sorted(results) == [0, 1]
+    assert Transaction.objects.filter(kind="release").count() == 1
+    assert _balance(wallet_of(deal["freelancer"])) == 900000
+    assert ledger_check().clean
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_approve_racing_a_sweep_releases_once(require_postgres, deal):
+    milestone = _delivered(deal)
+    later = milestone.auto_release_at + timedelta(seconds=1)
+    actions = iter([
+        lambda: contracts.release_due_escrow(now=later),
+        lambda: contracts.milestone_approve(milestone=milestone, by=deal["employer"]),
+    ])  # fmt: skip
+    lock = threading.Lock()
+
+    def next_action():
+        with lock:
+            action = next(actions)
+        return action()
+
+    results = _race(2, next_action)
+    assert Transaction.objects.filter(kind="release").count() == 1
+    assert Milestone.objects.get(pk=milestone.pk).status == Milestone.Status.COMPLETED
+    assert _balance(wallet_of(deal["freelancer"])) == 900000
+    assert all(r in (0, 1) or isinstance(r, (Milestone, InvalidTransition)) for r in results), results
+    assert ledger_check().clean
