@@ -278,6 +278,8 @@ SANDBOX_GATEWAY_SECRET = env.str("SANDBOX_GATEWAY_SECRET", default="")  # defaul
 PAYMENT_CALLBACK_MAX_AGE = 15 * 60  # seconds a signed callback stays valid
 TOP_UP_LIMITS = {"IRT": (Decimal(10_000), Decimal(500_000_000)), "USD": (Decimal(5), Decimal(50_000))}
 WITHDRAWAL_MINIMUM = {"IRT": Decimal(100_000), "IRR": Decimal(1_000_000), "USD": Decimal(10), "EUR": Decimal(10)}
+# Production: the web server sends deliverables (nginx `internal` location mapped onto PRIVATE_MEDIA_ROOT).
+DELIVERABLE_X_ACCEL_PREFIX = env.str("DELIVERABLE_X_ACCEL_PREFIX", default="")
 ACCEPTANCE_DAYS = env.int("ACCEPTANCE_DAYS", default=3)  # the employer may cancel an unanswered contract after
 DELIVERABLE_MAX_BYTES = env.int("DELIVERABLE_MAX_BYTES", default=200 * 1024 * 1024)
 ZIP_MAX_ENTRIES = 5000

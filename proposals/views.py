@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -125,7 +126,12 @@ def project_proposals(request, pk: int):
     return render(
         request,
         "proposals/project_proposals.html",
-        {"project": project, "proposals": proposals, "sort": sort if sort in ("date", "amount") else "date"},
+        {
+            "project": project,
+            "proposals": proposals,
+            "sort": sort if sort in ("date", "amount") else "date",
+            "upfront_percent": settings.ESCROW_UPFRONT_SHARE * 100,
+        },
     )
 
 

@@ -38,3 +38,12 @@ document.addEventListener("htmx:afterSwap", (event) => {
   });
   thread.scrollTop = thread.scrollHeight;
 });
+
+// The workspace upload: a progress bar while the zip goes up (htmx reports XHR progress).
+document.addEventListener("htmx:xhr:progress", (event) => {
+  const form = event.target.closest ? event.target.closest("[data-upload-form]") : null;
+  const bar = form && form.querySelector("[data-upload-progress]");
+  if (!bar || !event.detail.lengthComputable) return;
+  bar.hidden = false;
+  bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
+});

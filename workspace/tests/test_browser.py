@@ -1,0 +1,142 @@
+"""Seed 000, end to end, in two browsers: post → bid → chat → choose and pay 50% → accept → deliver a zip →
+Done → the file list but no download → pay the rest → download the same bytes → approve → paid less
+commission → withdrawal request."""
+
+import hashlib
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from accounts.models import Profile
+from accounts.tests.factories import UserFactory
+from escrow.checks import ledger_check
+
+pytestmark = pytest.mark.browser
+
+TEXT = {
+    "en": {"category": "Web Development", "net": "900,000 toman", "budget_min": "800,000", "budget_max": "1,200,000"},
+    "fa": {"category": "برنامه‌نویسی وب", "net": "۹۰۰٬۰۰۰ تومان", "budget_min": "۸۰۰٬۰۰۰", "budget_max": "۱٬۲۰۰٬۰۰۰"},
+}
+
+
+def _zip_bytes() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("shop/index.html", "<h1>Rug shop</h1>")
+        archive.writestr("shop/README.txt", "Run with python -m http.server")
+    return buffer.getvalue()
+
+
+def _browser_for(browser, site, user, language):
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    context.add_cookies(
+        [
+            {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies["sessionid"].value, "url": site},
+            {"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": site},
+        ]
+    )
+    return context.new_page()
+
+
+def _operation(page, testid):
+    page.click("[data-testid=operations]")
+    page.click(f"[data-testid={testid}]")
+    page.wait_for_load_state()
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_single_delivery_story(browser, site, language):
+    text = TEXT[language]
+    employer = UserFactory(username=f"emp_{language}")
+    freelancer = UserFactory(username=f"free_{language}")
+    Profile.objects.filter(user=freelancer).update(bank_sheba="IR820540102680020817909002", bank_account_holder="Free")
+    boss = _browser_for(browser, site, employer, language)
+    dev = _browser_for(browser, site, freelancer, language)
+
+    # The employer posts the project.
+    boss.goto(site + "/projects/new/")
+    boss.fill("input[name=title]", "Rug shop website")
+    boss.fill("textarea[name=description]", "An online shop for handmade rugs, with a basket and payment.")
+    boss.select_option("select[name=category]", label=text["category"])
+    boss.click(".skill-groups details:has(input[data-skill='django']) summary")
+    boss.check("input[data-skill='django']")
+    boss.fill("input[name=budget_min]", text["budget_min"])
+    boss.fill("input[name=budget_max]", text["budget_max"])
+    boss.fill("input[name=duration_days]", "20")
+    boss.click("[data-testid=publish]")
+    boss.wait_for_url(re.compile(r"/projects/\d+/$"))
+    project_url = boss.url
+
+    # The freelancer bids and writes in the chat.
+    dev.goto(project_url)
+    dev.fill("[data-testid=proposal-form] input[name=amount]", "1000000")
+    dev.fill("[data-testid=proposal-form] input[name=delivery_days]", "15")
+    dev.fill("[data-testid=proposal-form] textarea[name=cover_letter]", "I can build this shop in two weeks.")
+    dev.click("[data-testid=proposal-submit]")
+    dev.wait_for_url(re.compile(r"#proposal$"))
+    dev.click("[data-testid=chat-with-employer]")
+    dev.fill("textarea[name=body]", "Hello! Any design you like?")
+    dev.click("[data-testid=send-message]")
+    dev.locator(".message.mine").wait_for(timeout=5000)
+
+    # The employer chooses the proposal and pays half through the sandbox bank (the wallet is empty).
+    boss.goto(project_url + "proposals/")
+    boss.click(f"[data-testid=select-{freelancer.username}]")
+    boss.wait_for_url(re.compile(r"/sandbox-bank/"))
+    assert "500" in boss.inner_text("[data-testid=bank-amount]") or "۵۰۰" in boss.inner_text(
+        "[data-testid=bank-amount]"
+    )
+    boss.click("[data-testid=bank-pay]")
+    boss.wait_for_url(re.compile(r"/workspace/\d+/$"))
+    workspace_url = boss.url
+    assert boss.inner_text("[data-testid=in-escrow]") in ("500,000", "۵۰۰٬۰۰۰")
+
+    # The freelancer accepts, uploads a zip and marks it done.
+    dev.goto(workspace_url)
+    _operation(dev, "op-accept")
+    payload = _zip_bytes()
+    dev.set_input_files(
+        "input[name=file]", files=[{"name": "rug-shop.zip", "mimeType": "application/zip", "buffer": payload}]
+    )
+    dev.click("[data-testid=upload]")
+    dev.locator("[data-testid=deliverable]").wait_for(timeout=10000)
+    _operation(dev, "op-done")
+    assert dev.get_attribute("[data-testid=milestone-status]", "class").endswith("status-delivered")
+
+    # The employer sees the file list and the hash, but cannot download before paying the rest.
+    boss.goto(workspace_url)
+    deliverable = boss.locator("[data-testid=deliverable]")
+    deliverable.locator("summary").click()
+    assert "shop/index.html" in deliverable.inner_text()
+    assert hashlib.sha256(payload).hexdigest() in deliverable.inner_text()
+    assert boss.locator("[data-testid=download]").count() == 0
+    assert boss.locator("[data-testid=download-locked]").is_visible()
+
+    # Pays the rest (the bank again), downloads the same bytes, approves.
+    _operation(boss, "op-fund")
+    boss.wait_for_url(re.compile(r"/sandbox-bank/"))
+    boss.click("[data-testid=bank-pay]")
+    boss.wait_for_url(re.compile(r"/workspace/\d+/$"))
+    assert boss.locator("[data-testid=review-clock]").is_visible()
+    with boss.expect_download() as download_info:
+        boss.click("[data-testid=download]")
+    assert Path(download_info.value.path()).read_bytes() == payload
+    _operation(boss, "op-approve")
+    assert boss.get_attribute("[data-testid=milestone-status]", "class").endswith("status-completed")
+
+    # The freelancer is paid less commission and asks for a withdrawal.
+    dev.goto(site + "/settings/payments/")
+    assert dev.inner_text("[data-testid=available-balance]") == text["net"]
+    dev.fill("#id_withdraw_amount", "900000")
+    dev.click("[data-testid=withdraw]")
+    dev.wait_for_load_state()
+    assert dev.locator("[data-testid=withdrawal-row]").count() == 1
+    assert ledger_check().clean

@@ -1,0 +1,222 @@
+"""The per-contract workspace: budget, timeline, deliverables, and the Operations each person may take now."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from escrow import contracts
+from escrow.models import Contract, Dispute, Milestone
+from escrow.services import payment_start
+from marketplace.errors import DomainError, NotAllowed
+from proposals.models import Proposal
+from workspace.forms import DisputeAnswerForm, DisputeForm, UploadForm
+from workspace.models import Deliverable
+from workspace.selectors import available_operations, workspace_contract
+
+
+def _contract_for(request, pk: int) -> Contract:
+    contract = workspace_contract(pk=pk)
+    if contract is None:
+        raise Http404
+    if contract.party(request.user) is None and not request.user.is_staff:
+        raise PermissionDenied
+    return contract
+
+
+def _act(request, pk: int, action, done: str):
+    try:
+        action()
+    except NotAllowed as error:
+        raise PermissionDenied(error.message) from error
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done)
+    return redirect("workspace", pk=pk)
+
+
+@login_required
+def workspace(request, pk: int):
+    contract = _contract_for(request, pk)
+    milestone = contract.milestones.all()[0]
+    dispute = next((d for d in milestone.disputes.all() if d.status in Dispute.OPEN_STATUSES), None)
+    return render(
+        request,
+        "workspace/workspace.html",
+        {
+            "contract": contract,
+            "milestone": milestone,
+            "deliverables": milestone.deliverables.all(),
+            "events": milestone.events.all(),
+            "dispute": dispute,
+            "operations": available_operations(contract=contract, milestone=milestone, user=request.user),
+            "amount_due": contracts.milestone_amount_due(milestone),
+            "upload_form": UploadForm(),
+            "dispute_form": DisputeForm(),
+            "answer_form": DisputeAnswerForm(),
+            "party": contract.party(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def select_proposal(request, proposal_pk: int):
+    """The employer's "Choose and pay": the contract, then the upfront share (wallet or gateway)."""
+    proposal = get_object_or_404(Proposal, pk=proposal_pk)
+    try:
+        contract = contracts.contract_select(proposal=proposal, by=request.user)
+    except NotAllowed as error:
+        raise PermissionDenied(error.message) from error
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("project_proposals", pk=proposal.project_id)
+    return _pay_due(request, contract.milestones.get())
+
+
+def _pay_due(request, milestone: Milestone):
+    """Pay what is due from the wallet, or send the employer to the gateway for the shortfall."""
+    contract_pk = milestone.contract_id
+    shortfall = contracts.wallet_shortfall(milestone=milestone, user=request.user)
+    if not shortfall:
+        return _act(
+            request, contract_pk, lambda: contracts.milestone_fund(milestone=milestone, by=request.user),
+            _("The amount is paid into secure payment."),
+        )  # fmt: skip
+    callback = request.build_absolute_uri(reverse("payment_callback", args=[settings.PAYMENT_GATEWAY]))
+    try:
+        _payment, url = payment_start(
+            user=request.user, amount=shortfall, callback_url=callback, milestone=milestone,
+            fund_amount=contracts.milestone_amount_due(milestone), next_url=reverse("workspace", args=[contract_pk]),
+        )  # fmt: skip
+    except (DomainError, LookupError) as error:
+        messages.error(request, getattr(error, "message", str(error)))
+        return redirect("workspace", pk=contract_pk)
+    return redirect(url)
+
+
+@login_required
+@require_POST
+def fund(request, pk: int):
+    contract = _contract_for(request, pk)
+    milestone = contract.milestones.all()[0]
+    if contract.employer_id != request.user.pk:
+        raise PermissionDenied
+    return _pay_due(request, milestone)
+
+
+@login_required
+@require_POST
+def operate(request, pk: int, operation: str):
+    """The Operations menu's simple actions."""
+    contract = _contract_for(request, pk)
+    milestone = contract.milestones.all()[0]
+    user = request.user
+    table = {
+        "accept": (
+            lambda: contracts.contract_accept(contract=contract, by=user),
+            _("You accepted the work. Good luck!"),
+        ),
+        "decline": (lambda: contracts.contract_decline(contract=contract, by=user), _("You declined the work.")),
+        "cancel": (
+            lambda: contracts.contract_cancel_unanswered(contract=contract, by=user),
+            _("The contract is cancelled and the guarantee is back in your wallet."),
+        ),
+        "done": (lambda: contracts.milestone_mark_delivered(milestone=milestone, by=user), _("Marked as done.")),
+        "approve": (
+            lambda: contracts.milestone_approve(milestone=milestone, by=user),
+            _("The payment is released to the freelancer."),
+        ),
+    }
+    if operation not in table:
+        raise Http404
+    action, done = table[operation]
+    return _act(request, pk, action, done)
+
+
+@login_required
+@require_POST
+def upload(request, pk: int):
+    contract = _contract_for(request, pk)
+    milestone = contract.milestones.all()[0]
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+        response = redirect("workspace", pk=pk)
+    else:
+        response = _act(
+            request, pk,
+            lambda: contracts.deliverable_upload(
+                milestone=milestone, by=request.user, upload=form.cleaned_data["file"], note=form.cleaned_data["note"]
+            ),
+            _("The file is uploaded. When the work is complete, choose Operations → Done."),
+        )  # fmt: skip
+    if request.htmx:  # the upload form posts with a progress bar; the page then reloads itself
+        reply = HttpResponse(status=204)
+        reply["HX-Redirect"] = reverse("workspace", args=[pk])
+        return reply
+    return response
+
+
+@login_required
+@require_POST
+def dispute_create(request, pk: int):
+    contract = _contract_for(request, pk)
+    milestone = contract.milestones.all()[0]
+    form = DisputeForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+        return redirect("workspace", pk=pk)
+    return _act(
+        request, pk,
+        lambda: contracts.dispute_open(milestone=milestone, by=request.user, **form.cleaned_data),
+        _("The dispute is created; the freelancer is asked to fix the problem."),
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def dispute_action(request, pk: int, dispute_pk: int, operation: str):
+    contract = _contract_for(request, pk)
+    dispute = get_object_or_404(Dispute, pk=dispute_pk, milestone__contract=contract)
+    if operation == "answer":
+        form = DisputeAnswerForm(request.POST)
+        message = form.cleaned_data["message"] if form.is_valid() else ""
+        return _act(
+            request, pk, lambda: contracts.dispute_answer(dispute=dispute, by=request.user, message=message),
+            _("Your answer is sent to the employer."),
+        )  # fmt: skip
+    if operation == "escalate":
+        return _act(
+            request, pk, lambda: contracts.dispute_escalate(dispute=dispute, by=request.user),
+            _("The dispute is sent to the platform; staff will settle it."),
+        )  # fmt: skip
+    raise Http404
+
+
+@login_required
+def deliverable_download(request, pk: int, deliverable_pk: int):
+    """Only the parties and staff, and only once the milestone is fully funded. Never a MEDIA URL."""
+    contract = _contract_for(request, pk)
+    deliverable = get_object_or_404(Deliverable, pk=deliverable_pk, milestone__contract=contract)
+    if not deliverable.milestone.fully_funded:
+        raise PermissionDenied(_("The files can be downloaded once the whole amount is in secure payment."))
+    filename = f"{contract.project_id}-v{deliverable.version}.zip"
+    if settings.DELIVERABLE_X_ACCEL_PREFIX:  # production: the web server sends the bytes
+        response = HttpResponse(content_type="application/zip")
+        response["X-Accel-Redirect"] = f"{settings.DELIVERABLE_X_ACCEL_PREFIX}{deliverable.file.name}"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    else:
+        response = FileResponse(deliverable.file.open("rb"), as_attachment=True, filename=filename)
+        response["Content-Type"] = "application/zip"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
