@@ -670,6 +670,21 @@ FA = {
     "The dispute is created; the freelancer is asked to fix the problem.": "اختلاف ایجاد شد و از مجری خواسته شد مشکل را اصلاح کند.",
     "Your answer is sent to the employer.": "پاسخ شما برای کارفرما ارسال شد.",
     "The dispute is sent to the platform; staff will settle it.": "اختلاف به سایت ارجاع شد و کارکنان سایت آن را حل می‌کنند.",
+    # --- dispute admin (issue 6)
+    "Resolution": "نتیجه",
+    "Release everything to the freelancer": "آزادسازی کل مبلغ برای مجری",
+    "Refund everything to the employer": "بازگرداندن کل مبلغ به کارفرما",
+    "Split: the freelancer gets the amount below": "تقسیم: مجری مبلغ زیر را دریافت می‌کند",
+    "Freelancer's share (for a split)": "سهم مجری (برای تقسیم)",
+    "Note to both parties": "یادداشت برای طرفین",
+    "Enter the freelancer's share.": "سهم مجری را وارد کنید.",
+    "The case": "پرونده",
+    "What happened": "آنچه گذشت",
+    "parties": "طرفین",
+    "money": "مبالغ",
+    "timeline": "رویدادها",
+    "deliverable versions": "نسخه‌های تحویلی",
+    "The dispute is resolved and both parties are told.": "اختلاف حل شد و به طرفین اطلاع داده شد.",
 }
 
 

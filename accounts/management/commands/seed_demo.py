@@ -114,6 +114,7 @@ class Command(BaseCommand):
         projects_created = self._seed_projects()
         self._seed_proposals()
         self._seed_money()
+        self._seed_contracts()
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready ({created} accounts and {projects_created} projects created).")
         )
@@ -175,3 +176,60 @@ class Command(BaseCommand):
         for username, amount in (("sara", 50_000_000), ("david", 20_000_000)):
             user = User.objects.get(username=username)
             post_deposit(user=user, amount=Decimal(amount), currency="IRT", gateway="sandbox", key=f"demo:{username}")
+
+    def _seed_contracts(self) -> None:
+        """One single-delivery contract in each state, moved there by the real services and the ledger."""
+        import io
+        import zipfile
+
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from escrow import contracts
+
+        def work_zip(title):
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                archive.writestr("README.txt", f"{title}\n")
+                archive.writestr("src/index.html", f"<h1>{title}</h1>")
+            return SimpleUploadedFile("delivery.zip", buffer.getvalue(), content_type="application/zip")
+
+        states = [
+            ("david", "mina", "Brand identity for a coffee roaster", "6000000", "awaiting"),
+            ("sara", "alex", "پیاده‌سازی API پرداخت برای اپلیکیشن آموزشی", "9000000", "in_progress"),
+            ("david", "reza", "Django admin dashboard for orders", "7000000", "delivered"),
+            ("sara", "mina", "ترجمه و بومی‌سازی رابط کاربری اپلیکیشن", "4000000", "disputed"),
+            ("david", "alex", "Landing page copywriting", "3000000", "completed"),
+        ]
+        web = Category.objects.get(slug="web-development")
+        for owner_name, freelancer_name, title, amount, state in states:
+            owner = User.objects.get(username=owner_name)
+            if Project.objects.filter(owner=owner, title=title).exists():
+                continue
+            freelancer = User.objects.get(username=freelancer_name)
+            project = project_create(
+                owner=owner, title=title, description=f"{title}. Demo project in the state: {state}.",
+                category=web, skills=list(web.skills.all()[:2]), currency="IRT", budget_min=Decimal(amount),
+                budget_max=Decimal(amount), duration_days=30, kind=Project.Kind.SINGLE, publish=True,
+            )  # fmt: skip
+            proposal = proposal_submit(
+                project=project, freelancer=freelancer, amount=Decimal(amount), delivery_days=20,
+                cover_letter="I can do this well and on time; see my portfolio.",
+            )  # fmt: skip
+            contract = contracts.contract_select(proposal=proposal, by=owner)
+            milestone = contract.milestones.get()
+            contracts.milestone_fund(milestone=milestone, by=owner)
+            if state == "awaiting":
+                continue
+            contracts.contract_accept(contract=contract, by=freelancer)
+            if state == "in_progress":
+                continue
+            contracts.deliverable_upload(milestone=milestone, by=freelancer, upload=work_zip(title))
+            contracts.milestone_mark_delivered(milestone=milestone, by=freelancer)
+            contracts.milestone_fund(milestone=milestone, by=owner)
+            if state == "disputed":
+                contracts.dispute_open(
+                    milestone=milestone, by=owner, reason="incomplete",
+                    description="Two screens are still in English; please finish them.",
+                )  # fmt: skip
+            elif state == "completed":
+                contracts.milestone_approve(milestone=milestone, by=owner)
