@@ -685,6 +685,7 @@ FA = {
     "timeline": "رویدادها",
     "deliverable versions": "نسخه‌های تحویلی",
     "The dispute is resolved and both parties are told.": "اختلاف حل شد و به طرفین اطلاع داده شد.",
+    "The guarantee is in secure payment. The freelancer has %(days)s days to accept the work; if they do not answer, you may cancel and the guarantee returns to your wallet.": "مبلغ ضمانت پرداخت امن شده است. مجری %(days)s روز فرصت دارد انجام کار را قبول کند؛ اگر پاسخ ندهد، می‌توانید لغو کنید و مبلغ ضمانت به کیف پولتان برمی‌گردد.",
 }
 
 

@@ -63,6 +63,7 @@ def workspace(request, pk: int):
             "dispute_form": DisputeForm(),
             "answer_form": DisputeAnswerForm(),
             "party": contract.party(request.user),
+            "ACCEPTANCE_DAYS": settings.ACCEPTANCE_DAYS,
         },
     )
 
