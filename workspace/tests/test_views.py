@@ -1,3 +1,4 @@
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -59,6 +60,13 @@ def _deliverable(d):
     return d["milestone"].deliverables.first()
 
 
+def _dispute_url(d, operation):
+    dispute = d["milestone"].disputes.first() or contracts.dispute_open(
+        milestone=d["milestone"], by=d["users"]["employer"], reason="quality", description="Please fix the header."
+    )
+    return reverse("dispute_action", args=[d["contract"].pk, dispute.pk, operation])
+
+
 # (name, state, method, url, data, expected per role)
 MATRIX = [
     ("workspace", "delivered", "get", lambda d: reverse("workspace", args=[d["contract"].pk]), None,
@@ -87,6 +95,10 @@ MATRIX = [
     ("download (half paid)", "delivered", "get",
      lambda d: reverse("deliverable_download", args=[d["contract"].pk, _deliverable(d).pk]), None,
      {"anonymous": 302, "employer": 403, "freelancer": 403, "other": 403, "staff": 403}),
+    ("answer a dispute", "paid", "post", lambda d: _dispute_url(d, "answer"), {"message": "Fixed in v2."},
+     {"anonymous": 302, "employer": 403, "freelancer": 302, "other": 403, "staff": 403}),
+    ("escalate a dispute", "paid", "post", lambda d: _dispute_url(d, "escalate"), {},
+     {"anonymous": 302, "employer": 302, "freelancer": 302, "other": 403, "staff": 403}),
     ("choose and pay", "open", "post", lambda d: reverse("proposal_select", args=[d["proposal"].pk]), {},
      {"anonymous": 302, "employer": 302, "freelancer": 403, "other": 403, "staff": 403}),
 ]  # fmt: skip
@@ -209,3 +221,34 @@ def test_the_workspace_runs_a_bounded_number_of_queries(django_assert_max_num_qu
     client.get(reverse("home"))  # the session is saved once logged in; not part of the page's cost
     with django_assert_max_num_queries(12):
         assert client.get(reverse("workspace", args=[deal["contract"].pk])).status_code == 200
+
+
+@pytest.mark.django_db
+def test_other_bidders_are_told_when_the_work_is_accepted(django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    project = make_project(title="Rug shop")
+    chosen, other = make_proposal(project=project, amount="1000000"), make_proposal(project=project)
+    post_deposit(user=project.owner, amount=Decimal(600_000), currency="IRT", gateway="sandbox", key="s")
+    contract = contracts.contract_select(proposal=chosen, by=project.owner)
+    contracts.milestone_fund(milestone=contract.milestones.get(), by=project.owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        contracts.contract_accept(contract=contract, by=chosen.freelancer)
+    assert [m.to for m in mail.outbox] == [[other.freelancer.email]]
+
+
+@pytest.mark.django_db
+def test_the_sweep_is_a_management_command_and_a_beat_task(capsys):
+    from django.core.management import call_command
+
+    from marketplace.celery import app
+
+    deal = _deal("paid")
+    Milestone.objects.filter(pk=deal["milestone"].pk).update(
+        auto_release_at=deal["milestone"].auto_release_at - timedelta(days=3)
+    )
+    call_command("release_due_escrow")
+    assert "1 milestone(s) released." in capsys.readouterr().out
+    assert Milestone.objects.get(pk=deal["milestone"].pk).status == Milestone.Status.COMPLETED
+    entry = app.conf.beat_schedule["release-due-escrow"]
+    assert (entry["task"], entry["schedule"]) == ("escrow.tasks.release_due_escrow", 60.0)
