@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
@@ -17,6 +16,7 @@ from escrow.checks import ledger_check
 from escrow.ledger import post_deposit, revenue_account, wallet_of
 from escrow.models import Account, Contract, Dispute, Milestone, MilestoneEvent, Transaction
 from marketplace.errors import DomainError, InvalidTransition, NotAllowed
+from marketplace.testing import run_in_threads
 from projects.models import Project
 from projects.tests.factories import make_project
 from proposals.tests.factories import make_proposal
@@ -250,32 +250,11 @@ def test_the_employer_may_approve_after_the_freelancers_fix(deal):
 # --- races (PostgreSQL, real threads) -------------------------------------------------------------------
 
 
-def _race(count, action):
-    barrier = threading.Barrier(count)
-    results = []
-
-    def run():
-        try:
-            barrier.wait()
-            results.append(action())
-        except Exception as error:  # noqa: BLE001 — every outcome is asserted on
-            results.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_sweeps_release_once(require_postgres, deal):
     milestone = _delivered(deal)
     later = milestone.auto_release_at + timedelta(seconds=1)
-    results = _race(2, lambda: contracts.release_due_escrow(now=later))
+    results = run_in_threads(2, lambda: contracts.release_due_escrow(now=later))
     assert sorted(results) == [0, 1]
     assert Transaction.objects.filter(kind="release").count() == 1
     assert _balance(wallet_of(deal["freelancer"])) == 900000
@@ -297,7 +276,7 @@ def test_an_approve_racing_a_sweep_releases_once(require_postgres, deal):
             action = next(actions)
         return action()
 
-    results = _race(2, next_action)
+    results = run_in_threads(2, next_action)
     assert Transaction.objects.filter(kind="release").count() == 1
     assert Milestone.objects.get(pk=milestone.pk).status == Milestone.Status.COMPLETED
     assert _balance(wallet_of(deal["freelancer"])) == 900000

@@ -1,4 +1,3 @@
-import threading
 from decimal import Decimal
 
 import pytest
@@ -26,6 +25,7 @@ from escrow.ledger import (
     wallet_of,
 )
 from escrow.models import Account, Entry, Transaction
+from marketplace.testing import run_in_threads
 
 
 def _deposit(user, amount, key=None):
@@ -175,27 +175,6 @@ def test_raw_updates_and_deletes_of_ledger_rows_fail(require_postgres, statement
 # --- concurrency (PostgreSQL, real threads) ----------------------------------------------------------------
 
 
-def _in_threads(count, action):
-    barrier = threading.Barrier(count)
-    outcomes = []
-
-    def run():
-        try:
-            barrier.wait()
-            outcomes.append(action())
-        except Exception as error:  # noqa: BLE001 — every outcome is asserted on
-            outcomes.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
-
-
 @pytest.mark.django_db(transaction=True)
 def test_fifty_concurrent_identical_releases_post_exactly_one_transaction(require_postgres):
     employer, freelancer = UserFactory(), UserFactory()
@@ -203,7 +182,7 @@ def test_fifty_concurrent_identical_releases_post_exactly_one_transaction(requir
     escrow = escrow_account("escrow:race", "IRT")
     post_funding(payer=employer, escrow=escrow, amount=Decimal("1000000"), key="fund:race")
 
-    outcomes = _in_threads(
+    outcomes = run_in_threads(
         50, lambda: post_release(escrow=escrow, freelancer=freelancer, amount=Decimal("1000000"), key="release:race")
     )
     assert all(isinstance(outcome, Transaction) for outcome in outcomes), outcomes
@@ -223,7 +202,7 @@ def test_ten_concurrent_withdrawals_of_sixty_percent_exactly_one_succeeds(requir
     Profile.objects.filter(user=user).update(bank_sheba="IR820540102680020817909002", bank_account_holder="Reza")
     _deposit(user, "1000000")
 
-    outcomes = _in_threads(10, lambda: withdrawal_request(user=user, amount=Decimal("600000")))
+    outcomes = run_in_threads(10, lambda: withdrawal_request(user=user, amount=Decimal("600000")))
     succeeded = [o for o in outcomes if not isinstance(o, Exception)]
     refused = [o for o in outcomes if isinstance(o, InsufficientFunds)]
     assert len(succeeded) == 1 and len(refused) == 9, outcomes
