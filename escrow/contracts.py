@@ -128,6 +128,12 @@ def milestone_fund(*, milestone: Milestone, by: User, amount: Decimal | None = N
     _after_funding(milestone, timezone.now())
     milestone.save(update_fields=["funded", "status", "auto_release_at"])
     _event(milestone, MilestoneEvent.Kind.FUNDED, actor=by, before=before, amount=amount)
+    phase_paid = before == Milestone.Status.PENDING and milestone.status == Milestone.Status.FUNDED
+    if phase_paid and milestone.contract.status == Contract.Status.ACTIVE:  # the freelancer may start this phase
+        freelancer, title = milestone.contract.freelancer, milestone.title
+        subject = gettext_noop("A phase is paid: you may start")
+        body = gettext_noop("The employer paid the phase into secure payment.")
+        transaction.on_commit(lambda: _notify([freelancer], subject, body, title))
     return milestone
 
 
@@ -274,6 +280,20 @@ def milestone_mark_delivered(*, milestone: Milestone, by: User) -> Milestone:
     return milestone
 
 
+def complete_if_done(contract: Contract) -> None:
+    """A contract is completed when all its milestones are closed; the project when every contract's are."""
+    if not contract.milestones.exclude(status__in=Milestone.CLOSED).exists():
+        Contract.objects.filter(pk=contract.pk, status=Contract.Status.ACTIVE).update(status=Contract.Status.COMPLETED)
+        if (
+            not Milestone.objects.filter(contract__project_id=contract.project_id)
+            .exclude(status__in=Milestone.CLOSED)
+            .exists()
+        ):
+            Project.objects.filter(pk=contract.project_id, status=Project.Status.IN_PROGRESS).update(
+                status=Project.Status.COMPLETED
+            )
+
+
 def _open_dispute(milestone: Milestone):
     return milestone.disputes.filter(status__in=Dispute.OPEN_STATUSES).first()
 
@@ -303,11 +323,7 @@ def _release(milestone: Milestone, *, actor: User | None, kind: str) -> Mileston
         dispute.status, dispute.resolved_at = Dispute.Status.RESOLVED, timezone.now()
         dispute.resolution = _("The employer approved the work.")
         dispute.save(update_fields=["status", "resolved_at", "resolution"])
-    if not contract.milestones.exclude(status__in=[Milestone.Status.COMPLETED, Milestone.Status.REFUNDED]).exists():
-        Contract.objects.filter(pk=contract.pk).update(status=Contract.Status.COMPLETED)
-        Project.objects.filter(pk=contract.project_id, status=Project.Status.IN_PROGRESS).update(
-            status=Project.Status.COMPLETED
-        )
+    complete_if_done(contract)
     people = [contract.employer, contract.freelancer]
     transaction.on_commit(
         lambda: _notify(people, gettext_noop("Payment released"), gettext_noop("The milestone is completed and paid."))
@@ -446,7 +462,7 @@ def dispute_resolve(*, dispute: Dispute, by: User, outcome: str, to_freelancer: 
         before = _move(milestone, Milestone.Status.COMPLETED)
         milestone.save(update_fields=["released", "refunded", "status"])
         _event(milestone, MilestoneEvent.Kind.SPLIT, actor=by, before=before, amount=to_freelancer, note=note)
-        Contract.objects.filter(pk=contract.pk).update(status=Contract.Status.COMPLETED)
+        complete_if_done(contract)
     else:
         raise DomainError(_("Unknown action."))
     dispute.refresh_from_db()

@@ -294,19 +294,24 @@ class Milestone(models.Model):
         DISPUTED = "disputed", _("In dispute")
         COMPLETED = "completed", _("Completed")
         REFUNDED = "refunded", _("Refunded")
+        CANCELLED = "cancelled", _("Cancelled")  # an unfunded phase given to another freelancer, or dropped
 
     ALLOWED_TRANSITIONS = {
-        Status.PENDING: {Status.FUNDED, Status.REFUNDED},
+        Status.PENDING: {Status.FUNDED, Status.REFUNDED, Status.CANCELLED},
         Status.FUNDED: {Status.DELIVERED, Status.REFUNDED, Status.DISPUTED},
         Status.DELIVERED: {Status.COMPLETED, Status.DISPUTED},
         Status.DISPUTED: {Status.DELIVERED, Status.COMPLETED, Status.REFUNDED},
         Status.COMPLETED: set(),
         Status.REFUNDED: set(),
+        Status.CANCELLED: set(),
     }
+    CLOSED = [Status.COMPLETED, Status.REFUNDED, Status.CANCELLED]
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="milestones")
     position = models.PositiveSmallIntegerField(_("position"), default=1)
     title = models.CharField(_("title"), max_length=200)
+    scope = models.TextField(_("scope"), max_length=2000, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     upfront_share = models.DecimalField(_("upfront share"), max_digits=4, decimal_places=3)
     funded = models.DecimalField(_("funded"), max_digits=14, decimal_places=2, default=0)

@@ -1,0 +1,194 @@
+"""Phased projects (seed 002): phasing offers, their acceptance into a contract of 100%-upfront milestones, later
+phases offered to another freelancer, and the project's budget panel.
+
+Delivery, funding, release, auto-release and disputes are escrow.contracts', per milestone, unchanged.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from escrow.contracts import complete_if_done
+from escrow.models import Contract, Milestone, MilestoneEvent
+from marketplace.currency import round_amount
+from marketplace.errors import DomainError, InvalidTransition, NotAllowed
+from projects.models import Project
+from proposals.models import Conversation, PhasingOffer, PhasingOfferPhase, Proposal
+from proposals.services import message_send
+
+MAX_PHASES = 20
+
+
+@dataclass(frozen=True)
+class PhaseInput:
+    title: str
+    amount: Decimal
+    due_date: date
+    scope: str = ""
+
+
+def _check_phases(phases: list[PhaseInput], currency: str) -> list[PhaseInput]:
+    if not phases:
+        raise DomainError(_("Add at least one phase."))
+    if len(phases) > MAX_PHASES:
+        raise DomainError(_("A project can have at most 20 phases."))
+    today = timezone.localdate()
+    checked, previous = [], None
+    for number, phase in enumerate(phases, start=1):
+        title, amount = phase.title.strip(), round_amount(phase.amount, currency)
+        if not title:
+            raise DomainError(_("Phase %(number)s needs a title.") % {"number": number})
+        if amount <= 0:
+            raise DomainError(_("Phase %(number)s needs an amount above zero.") % {"number": number})
+        if phase.due_date <= today:
+            raise DomainError(_("Phase %(number)s is due in the past.") % {"number": number})
+        if previous and phase.due_date < previous:
+            raise DomainError(_("Phase %(number)s is due before the phase above it.") % {"number": number})
+        previous = phase.due_date
+        checked.append(PhaseInput(title=title[:200], amount=amount, due_date=phase.due_date, scope=phase.scope.strip()))
+    return checked
+
+
+@transaction.atomic
+def phasing_offer_send(
+    *, proposal: Proposal, by: User, phases: list[PhaseInput], note: str = "", replaces: list[Milestone] = ()
+) -> PhasingOffer:
+    """Offer (or revise) a phasing to one bidder. With `replaces`, the offer takes over those unfunded phases of an
+    earlier contract on the project (a different freelancer for later phases)."""
+    project = Project.objects.select_for_update().get(pk=proposal.project_id)
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    if project.owner_id != by.pk:
+        raise NotAllowed(_("Only the employer of this project can do this."))
+    if project.status not in (Project.Status.OPEN, Project.Status.IN_PROGRESS) or not proposal.is_editable:
+        raise InvalidTransition(_("This proposal can no longer receive a phasing offer."))
+    for milestone in replaces:
+        if (
+            milestone.contract.project_id != project.pk
+            or milestone.status != Milestone.Status.PENDING
+            or milestone.funded
+        ):
+            raise InvalidTransition(_("Only phases that are not paid yet can be offered to someone else."))
+    phases = _check_phases(list(phases), project.currency)
+    previous = proposal.phasing_offers.filter(status=PhasingOffer.Status.SENT).first()
+    if previous:
+        previous.status = PhasingOffer.Status.REVISED
+        previous.save(update_fields=["status"])
+    version = (proposal.phasing_offers.order_by("-version").values_list("version", flat=True).first() or 0) + 1
+    offer = PhasingOffer.objects.create(proposal=proposal, version=version, note=note.strip()[:2000])
+    replaced = list(replaces)
+    PhasingOfferPhase.objects.bulk_create(
+        PhasingOfferPhase(
+            offer=offer, position=n, title=p.title, scope=p.scope, due_date=p.due_date, amount=p.amount,
+            replaces=replaced[n - 1] if n - 1 < len(replaced) else None,
+        )
+        for n, p in enumerate(phases, start=1)
+    )  # fmt: skip
+    return offer
+
+
+@transaction.atomic
+def phasing_offer_accept(*, offer: PhasingOffer, by: User, version: int) -> Contract:
+    """The freelancer accepts the version they saw. Work starts only when a phase is paid in full."""
+    offer = PhasingOffer.objects.select_for_update().select_related("proposal__project").get(pk=offer.pk)
+    proposal, project = offer.proposal, offer.proposal.project
+    if proposal.freelancer_id != by.pk:
+        raise NotAllowed(_("Only the freelancer can do this."))
+    if offer.status != PhasingOffer.Status.SENT or offer.version != version:
+        raise InvalidTransition(_("The employer has changed this offer since; read the new version first."))
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    phases = list(offer.phases.select_related("replaces__contract").all())
+    for phase in phases:
+        if phase.replaces_id:
+            old = Milestone.objects.select_for_update().get(pk=phase.replaces_id)
+            if old.status != Milestone.Status.PENDING or old.funded:
+                raise InvalidTransition(_("A phase of this offer has been paid meanwhile; ask for a new offer."))
+            old.status = Milestone.Status.CANCELLED
+            old.save(update_fields=["status"])
+            MilestoneEvent.objects.create(
+                milestone=old, kind=MilestoneEvent.Kind.CANCELLED, actor=by, from_status="pending",
+                to_status="cancelled", note=_("Given to another freelancer."),
+            )  # fmt: skip
+    contract = Contract.objects.create(
+        project=project, proposal=proposal, employer=project.owner, freelancer=by, currency=project.currency,
+        status=Contract.Status.ACTIVE, accepted_at=timezone.now(),
+    )  # fmt: skip
+    for phase in phases:
+        milestone = Milestone.objects.create(
+            contract=contract, position=phase.position, title=phase.title, scope=phase.scope,
+            due_date=phase.due_date, amount=phase.amount, upfront_share=Decimal(1),
+        )  # fmt: skip
+        MilestoneEvent.objects.create(
+            milestone=milestone, kind=MilestoneEvent.Kind.CREATED, actor=by, to_status="pending", amount=phase.amount
+        )
+    for earlier in {phase.replaces.contract for phase in phases if phase.replaces_id}:
+        complete_if_done(earlier)  # its remaining phases went to this freelancer
+    offer.status, offer.answered_at = PhasingOffer.Status.ACCEPTED, timezone.now()
+    offer.save(update_fields=["status", "answered_at"])
+    proposal.status = Proposal.Status.SELECTED
+    proposal.save(update_fields=["status", "updated_at"])
+    if project.status == Project.Status.OPEN:
+        project.status = Project.Status.IN_PROGRESS
+        project.save(update_fields=["status", "updated_at"])
+    return contract
+
+
+@transaction.atomic
+def phasing_offer_reject(*, offer: PhasingOffer, by: User) -> PhasingOffer:
+    """The freelancer rejects: they leave the project's bidders; the employer may negotiate with someone else."""
+    offer = PhasingOffer.objects.select_for_update().select_related("proposal").get(pk=offer.pk)
+    if offer.proposal.freelancer_id != by.pk:
+        raise NotAllowed(_("Only the freelancer can do this."))
+    if offer.status != PhasingOffer.Status.SENT:
+        raise InvalidTransition(_("This offer is no longer open."))
+    offer.status, offer.answered_at = PhasingOffer.Status.REJECTED, timezone.now()
+    offer.save(update_fields=["status", "answered_at"])
+    Proposal.objects.filter(pk=offer.proposal_id).update(status=Proposal.Status.WITHDRAWN)
+    project = offer.proposal.project
+    project.proposal_count = project.proposals.exclude(status=Proposal.Status.WITHDRAWN).count()
+    project.save(update_fields=["proposal_count"])
+    return offer
+
+
+def phasing_comment(*, offer: PhasingOffer, by: User, text: str):
+    """The freelancer's "Comment on the project's phasing" reaches the employer in their chat."""
+    if offer.proposal.freelancer_id != by.pk:
+        raise NotAllowed(_("Only the freelancer can do this."))
+    conversation = Conversation.objects.get(project_id=offer.proposal.project_id, freelancer=by)
+    prefix = _("About the phasing (version %(version)s):") % {"version": offer.version}
+    return message_send(conversation=conversation, sender=by, body=f"{prefix}\n{text.strip()}")
+
+
+# --- the budget panel ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Budget:
+    total: Decimal
+    in_escrow: Decimal
+    paid: Decimal
+    remaining: Decimal
+    refunded: Decimal
+
+
+def project_budget(*, project: Project) -> Budget:
+    """Total budget = in escrow + paid in phases + remaining + refunded, always (cancelled phases count nowhere)."""
+    sums = (
+        Milestone.objects.filter(contract__project=project)
+        .exclude(status=Milestone.Status.CANCELLED)
+        .aggregate(total=Sum("amount"), funded=Sum("funded"), released=Sum("released"), refunded=Sum("refunded"))
+    )
+    total, funded = sums["total"] or Decimal(0), sums["funded"] or Decimal(0)
+    released, refunded = sums["released"] or Decimal(0), sums["refunded"] or Decimal(0)
+    return Budget(
+        total=total,
+        in_escrow=funded - released - refunded,
+        paid=released,
+        remaining=total - funded,
+        refunded=refunded,
+    )

@@ -1,0 +1,229 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from accounts.tests.factories import UserFactory
+from escrow import contracts
+from escrow.checks import ledger_check
+from escrow.ledger import post_deposit, wallet_of
+from escrow.models import Account, Contract, Milestone
+from escrow.phases import PhaseInput, phasing_comment, phasing_offer_accept, phasing_offer_reject, phasing_offer_send
+from escrow.phases import project_budget as budget_of
+from escrow.tests.test_contracts import zip_file
+from marketplace.errors import DomainError, InvalidTransition, NotAllowed
+from projects.models import Project
+from projects.tests.factories import make_project
+from proposals.models import Message, PhasingOffer, Proposal
+from proposals.tests.factories import make_proposal
+
+M = Decimal(1_000_000)
+
+
+def _phases(*amounts, start=10):
+    today = timezone.localdate()
+    titles = ["Feasibility and initial study", "Implementation", "Launch and support", "Extra"]
+    return [
+        PhaseInput(title=titles[n], amount=Decimal(amount) * M, due_date=today + timedelta(days=start + 30 * n))
+        for n, amount in enumerate(amounts)
+    ]
+
+
+def _figures(project):
+    b = budget_of(project=project)
+    assert b.total == b.in_escrow + b.paid + b.remaining + b.refunded
+    return (b.total / M, b.in_escrow / M, b.paid / M, b.remaining / M, b.refunded / M)
+
+
+@pytest.fixture
+def phased(db):
+    project = make_project(title="Online class app", kind=Project.Kind.PHASED)
+    proposal = make_proposal(project=project, amount="20000000")
+    post_deposit(user=project.owner, amount=30 * M, currency="IRT", gateway="sandbox", key="seed")
+    return {"project": project, "proposal": proposal, "employer": project.owner, "freelancer": proposal.freelancer}
+
+
+def _accepted(phased):
+    offer = phasing_offer_send(proposal=phased["proposal"], by=phased["employer"], phases=_phases(5, 10, 5))
+    contract = phasing_offer_accept(offer=offer, by=phased["freelancer"], version=offer.version)
+    return contract, list(contract.milestones.order_by("position"))
+
+
+def _deliver_and_approve(milestone, freelancer, employer):
+    contracts.deliverable_upload(milestone=milestone, by=freelancer, upload=zip_file())
+    contracts.milestone_mark_delivered(milestone=milestone, by=freelancer)
+    contracts.milestone_approve(milestone=milestone, by=employer)
+
+
+def test_the_seeds_three_phase_example_adds_up_at_every_step(phased):
+    project = phased["project"]
+    contract, (one, two, three) = _accepted(phased)
+    assert _figures(project) == (20, 0, 0, 20, 0)
+    assert all(m.status == Milestone.Status.PENDING and m.upfront_share == 1 for m in (one, two, three))
+
+    contracts.milestone_fund(milestone=one, by=phased["employer"])  # each phase in full before it starts
+    assert Milestone.objects.get(pk=one.pk).status == Milestone.Status.FUNDED
+    assert _figures(project) == (20, 5, 0, 15, 0)
+    with pytest.raises(DomainError):
+        contracts.milestone_fund(milestone=one, by=phased["employer"])  # funding a phase twice
+
+    _deliver_and_approve(one, phased["freelancer"], phased["employer"])
+    assert _figures(project) == (20, 0, 5, 15, 0)
+    assert Account.objects.get(pk=wallet_of(phased["freelancer"]).pk).balance == Decimal("4.5") * M
+
+    for milestone in (two, three):
+        contracts.milestone_fund(milestone=milestone, by=phased["employer"])
+        _deliver_and_approve(milestone, phased["freelancer"], phased["employer"])
+    assert _figures(project) == (20, 0, 20, 0, 0)
+    assert Contract.objects.get(pk=contract.pk).status == Contract.Status.COMPLETED
+    assert Project.objects.get(pk=project.pk).status == Project.Status.COMPLETED
+    assert ledger_check().clean
+
+
+@pytest.mark.parametrize(
+    ("phases", "message"),
+    [
+        ([], "at least one phase"),
+        ([PhaseInput("A", Decimal(0), timezone.localdate() + timedelta(days=5))], "above zero"),
+        ([PhaseInput("A", Decimal(-5), timezone.localdate() + timedelta(days=5))], "above zero"),
+        ([PhaseInput("  ", Decimal(5), timezone.localdate() + timedelta(days=5))], "needs a title"),
+        ([PhaseInput("A", Decimal(5), timezone.localdate() - timedelta(days=1))], "in the past"),
+        (
+            [PhaseInput("A", Decimal(5), timezone.localdate() + timedelta(days=20)),
+             PhaseInput("B", Decimal(5), timezone.localdate() + timedelta(days=10))],
+            "before the phase above",
+        ),
+    ],
+)  # fmt: skip
+def test_bad_phasings_are_refused_and_nothing_is_saved(phased, phases, message):
+    with pytest.raises(DomainError, match=message):
+        phasing_offer_send(proposal=phased["proposal"], by=phased["employer"], phases=phases)
+    assert not PhasingOffer.objects.exists()
+
+
+def test_only_the_employer_offers_and_only_the_bidder_answers(phased):
+    with pytest.raises(NotAllowed):
+        phasing_offer_send(proposal=phased["proposal"], by=phased["freelancer"], phases=_phases(5))
+    offer = phasing_offer_send(proposal=phased["proposal"], by=phased["employer"], phases=_phases(5))
+    with pytest.raises(NotAllowed):
+        phasing_offer_accept(offer=offer, by=UserFactory(), version=offer.version)
+
+
+def test_accepting_an_offer_the_employer_has_since_revised_is_refused(phased):
+    first = phasing_offer_send(proposal=phased["proposal"], by=phased["employer"], phases=_phases(5, 10))
+    second = phasing_offer_send(proposal=phased["proposal"], by=phased["employer"], phases=_phases(6, 10))
+    with pytest.raises(InvalidTransition, match="changed this offer"):
+        phasing_offer_accept(offer=first, by=phased["freelancer"], version=first.version)
+    with pytest.raises(InvalidTransition):
+        phasing_offer_accept(offer=second, by=phased["freelancer"], version=first.version)  # saw the old one
+    assert PhasingOffer.objects.get(pk=first.pk).status == PhasingOffer.Status.REVISED
+    assert not Contract.objects.exists()
+    contract = phasing_offer_accept(offer=second, by=phased["freelancer"], version=second.version)
+    assert contract.milestones.first().amount == 6 * M
+
+
+def test_rejecting_leaves_the_bidders_and_a_comment_reaches_the_employers_chat(phased):
+    offer = phasing_offer_send(proposal=phased["proposal"], by=phased["employer"], phases=_phases(5, 10))
+    phasing_comment(offer=offer, by=phased["freelancer"], text="Could phase 2 be split in two?")
+    assert "Could phase 2 be split" in Message.objects.get().body
+    phasing_offer_reject(offer=offer, by=phased["freelancer"])
+    assert Proposal.objects.get(pk=phased["proposal"].pk).status == Proposal.Status.WITHDRAWN
+    assert Project.objects.get(pk=phased["project"].pk).proposal_count == 0
+
+
+def test_later_phases_go_to_a_second_freelancer(phased):
+    project = phased["project"]
+    contract, (one, two, three) = _accepted(phased)
+    contracts.milestone_fund(milestone=one, by=phased["employer"])
+    _deliver_and_approve(one, phased["freelancer"], phased["employer"])
+
+    # A second bidder, whose proposal was sent before the project started.
+    Project.objects.filter(pk=project.pk).update(status=Project.Status.OPEN)
+    second_bid = make_proposal(project=project, amount="15000000")
+    Project.objects.filter(pk=project.pk).update(status=Project.Status.IN_PROGRESS)
+    offer = phasing_offer_send(
+        proposal=second_bid, by=phased["employer"], phases=_phases(10, 5, start=40), replaces=[two, three]
+    )
+    contract_two = phasing_offer_accept(offer=offer, by=second_bid.freelancer, version=offer.version)
+
+    assert Milestone.objects.get(pk=two.pk).status == Milestone.Status.CANCELLED
+    assert _figures(project) == (20, 0, 5, 15, 0)  # the cancelled phases count nowhere, the new ones in full
+    new_two = contract_two.milestones.order_by("position").first()
+    with pytest.raises(InvalidTransition):  # the first freelancer's phase is no longer theirs to work on
+        contracts.deliverable_upload(milestone=two, by=phased["freelancer"], upload=zip_file())
+    with pytest.raises(NotAllowed):
+        contracts.deliverable_upload(milestone=new_two, by=phased["freelancer"], upload=zip_file())
+    # The first contract is done: its paid phase is completed, the rest went to the second freelancer.
+    assert Contract.objects.get(pk=contract.pk).status == Contract.Status.COMPLETED
+    contracts.milestone_fund(milestone=new_two, by=phased["employer"])
+    _deliver_and_approve(new_two, second_bid.freelancer, phased["employer"])
+    assert _figures(project) == (20, 0, 15, 5, 0)
+    assert Account.objects.get(pk=wallet_of(phased["freelancer"]).pk).balance == Decimal("4.5") * M
+    assert ledger_check().clean
+
+
+def test_a_dispute_in_one_phase_does_not_touch_the_others(phased):
+    project = phased["project"]
+    _contract, (one, two, _three) = _accepted(phased)
+    for milestone in (one, two):
+        contracts.milestone_fund(milestone=milestone, by=phased["employer"])
+    contracts.deliverable_upload(milestone=one, by=phased["freelancer"], upload=zip_file())
+    contracts.milestone_mark_delivered(milestone=one, by=phased["freelancer"])
+    dispute = contracts.dispute_open(milestone=one, by=phased["employer"], reason="quality", description="Redo")
+    staff = UserFactory()
+    staff.is_staff = True
+    contracts.dispute_resolve(dispute=dispute, by=staff, outcome="refund")
+    assert Milestone.objects.get(pk=two.pk).status == Milestone.Status.FUNDED
+    assert Milestone.objects.get(pk=two.pk).in_escrow == 10 * M
+    assert _figures(project) == (20, 10, 0, 5, 5)
+    assert ledger_check().clean
+
+
+ACTIONS = st.lists(
+    st.tuples(st.sampled_from(["fund", "deliver", "approve", "refund", "split"]), st.integers(0, 2)), max_size=25
+)
+
+
+@pytest.mark.django_db
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(actions=ACTIONS)
+def test_the_budget_always_adds_up_over_random_phase_actions(actions):
+    staff = UserFactory()
+    staff.is_staff = True
+    with transaction.atomic():
+        project = make_project(title="Random phases", kind=Project.Kind.PHASED)
+        proposal = make_proposal(project=project, amount="20000000")
+        employer, freelancer = project.owner, proposal.freelancer
+        post_deposit(user=employer, amount=30 * M, currency="IRT", gateway="sandbox", key=f"seed:{project.pk}")
+        offer = phasing_offer_send(proposal=proposal, by=employer, phases=_phases(5, 10, 5))
+        milestones = list(phasing_offer_accept(offer=offer, by=freelancer, version=1).milestones.order_by("position"))
+        for action, index in actions:
+            milestone = Milestone.objects.get(pk=milestones[index].pk)
+            try:
+                with transaction.atomic():
+                    if action == "fund":
+                        contracts.milestone_fund(milestone=milestone, by=employer)
+                    elif action == "deliver":
+                        contracts.deliverable_upload(milestone=milestone, by=freelancer, upload=zip_file())
+                        contracts.milestone_mark_delivered(milestone=milestone, by=freelancer)
+                    elif action == "approve":
+                        contracts.milestone_approve(milestone=milestone, by=employer)
+                    else:
+                        dispute = contracts.dispute_open(
+                            milestone=milestone, by=employer, reason="other", description="x"
+                        )
+                        contracts.dispute_resolve(
+                            dispute=dispute, by=staff, outcome=action, to_freelancer=milestone.in_escrow / 2
+                        )
+            except DomainError:
+                pass  # not allowed in this state: nothing may change, which the checks below confirm
+            b = budget_of(project=project)
+            assert b.total == 20 * M
+            assert b.total == b.in_escrow + b.paid + b.remaining + b.refunded
+            assert b.in_escrow >= 0 and b.remaining >= 0
+        assert ledger_check().clean
+        transaction.set_rollback(True)
