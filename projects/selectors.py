@@ -83,7 +83,7 @@ def project_detail(*, pk: int, user: User) -> Project | None:
     return (
         _with_card_data(project_visible_to(user=user))
         .select_related("owner")
-        .prefetch_related("attachments")
+        .prefetch_related("attachments", "contracts")
         .filter(pk=pk)
         .first()
     )

@@ -61,11 +61,27 @@ def project_detail_view(request, pk: int):
         )
     else:
         proposal_form = ProposalForm()
+    parties = {c.employer_id for c in project.contracts.all()} | {c.freelancer_id for c in project.contracts.all()}
+    budget = phases = None
+    if request.user.is_authenticated and request.user.pk in parties:
+        from escrow.models import Milestone
+        from escrow.phases import project_budget
+
+        budget = project_budget(project=project)
+        phases = (
+            Milestone.objects.filter(contract__project=project)
+            .exclude(status=Milestone.Status.CANCELLED)
+            .select_related("contract__freelancer__profile")
+            .order_by("due_date", "position")
+        )
     return render(
         request,
         "projects/project_detail.html",
         {
             "project": project,
+            "budget": budget,
+            "phases": phases,
+            "phased": project.kind == Project.Kind.PHASED,
             "description_html": render_markdown(project.description),
             "is_owner": is_owner,
             "my_proposal": my_proposal,

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.forms import LocalizedDecimalField, LocalizedIntegerField
+from marketplace.forms import LocalizedDateField, LocalizedDecimalField, LocalizedIntegerField
 from proposals.models import Message
 from proposals.services import MAX_DELIVERY_DAYS, MAX_PROPOSAL_AMOUNT
 
@@ -39,3 +39,23 @@ class MessageForm(forms.Form):
         if not (data.get("body") or "").strip() and not data.get("attachment") and not self.errors:
             raise forms.ValidationError(_("Write a message or attach a file."), code="empty")
         return data
+
+
+class PhaseForm(forms.Form):
+    title = forms.CharField(label=_("Phase title"), max_length=200, widget=forms.TextInput(attrs={"dir": "auto"}))
+    scope = forms.CharField(
+        label=_("Scope"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2, "dir": "auto"})
+    )
+    due_date = LocalizedDateField(label=_("Due date"))
+    amount = LocalizedDecimalField(label=_("Amount"), min_value=1, max_digits=14, decimal_places=0)
+
+
+PhaseFormSet = forms.formset_factory(PhaseForm, extra=0, min_num=1, validate_min=True, max_num=20, validate_max=True)
+
+
+class PhasingCommentForm(forms.Form):
+    text = forms.CharField(
+        label=_("Comment on the project's phasing"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2, "dir": "auto"}),
+    )

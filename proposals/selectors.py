@@ -5,7 +5,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from projects.models import Project, Skill
-from proposals.models import Conversation, Message, Proposal, ProposalRevision
+from proposals.models import Conversation, Message, PhasingOffer, Proposal, ProposalRevision
 from proposals.services import _LONG_AGO
 
 PROPOSAL_SORTS = {"date": ["-created_at", "-id"], "amount": ["amount", "-created_at"], "amount_desc": ["-amount"]}
@@ -35,7 +35,10 @@ def proposal_of(*, project: Project, freelancer: User) -> Proposal | None:
         return None
     return (
         project.proposals.filter(freelancer=freelancer, status__in=Proposal.LIVE)
-        .prefetch_related(Prefetch("revisions", queryset=ProposalRevision.objects.order_by("-number")))
+        .prefetch_related(
+            Prefetch("revisions", queryset=ProposalRevision.objects.order_by("-number")),
+            Prefetch("phasing_offers", queryset=PhasingOffer.objects.order_by("-version").prefetch_related("phases")),
+        )
         .first()
     )
 

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from marketplace.errors import DomainError, NotAllowed
 from projects.models import Project
-from proposals.forms import MessageForm, ProposalForm
+from proposals.forms import MessageForm, PhaseFormSet, PhasingCommentForm, ProposalForm
 from proposals.models import Conversation, Message, Proposal
 from proposals.selectors import (
     conversation_detail,
@@ -231,3 +231,91 @@ def message_attachment(request, pk: int, message_id: int):
     if not message.attachment:
         raise Http404
     return FileResponse(message.attachment.open("rb"), as_attachment=True, filename=message.attachment_name)
+
+
+# --- phasing offers (seed 002) -----------------------------------------------------------------------
+
+
+@login_required
+def phasing_offer(request, pk: int):
+    """The employer splits the project into phases for one bidder (or revises the offer)."""
+    from escrow.models import Milestone
+    from escrow.phases import PhaseInput, phasing_offer_send
+
+    proposal = get_object_or_404(Proposal.objects.select_related("project", "freelancer__profile"), pk=pk)
+    project = proposal.project
+    if project.owner_id != request.user.pk:
+        raise PermissionDenied
+    unpaid = list(
+        Milestone.objects.filter(contract__project=project, status=Milestone.Status.PENDING, funded=0)
+        .exclude(contract__freelancer=proposal.freelancer)
+        .select_related("contract__freelancer")
+    )
+    offers = list(proposal.phasing_offers.prefetch_related("phases"))
+    formset = PhaseFormSet(
+        request.POST or None, prefix="phases", initial=None if request.POST else _initial_phases(offers)
+    )
+    if request.method == "POST" and formset.is_valid():
+        phases = [PhaseInput(**form.cleaned_data) for form in formset if form.cleaned_data]
+        replaces = [m for m in unpaid if str(m.pk) in request.POST.getlist("replaces")]
+        try:
+            phasing_offer_send(
+                proposal=proposal, by=request.user, phases=phases, note=request.POST.get("note", ""), replaces=replaces
+            )
+        except NotAllowed as error:
+            raise PermissionDenied(error.message) from error
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("The phasing is sent to the freelancer."))
+            return redirect("project_proposals", pk=project.pk)
+    return render(
+        request,
+        "proposals/phasing_offer.html",
+        {"proposal": proposal, "project": project, "formset": formset, "offers": offers, "unpaid": unpaid},
+    )
+
+
+def _initial_phases(offers) -> list[dict]:
+    if not offers:
+        return [{}, {}, {}]
+    return [
+        {"title": p.title, "scope": p.scope, "due_date": p.due_date, "amount": p.amount} for p in offers[0].phases.all()
+    ]
+
+
+@login_required
+@require_POST
+def phasing_answer(request, offer_pk: int, operation: str):
+    """The freelancer's side: accept (the version they saw), reject, or comment."""
+    from escrow.phases import phasing_comment, phasing_offer_accept, phasing_offer_reject
+    from proposals.models import PhasingOffer
+
+    offer = get_object_or_404(PhasingOffer.objects.select_related("proposal"), pk=offer_pk)
+    project_id = offer.proposal.project_id
+    if operation == "accept":
+        version = request.POST.get("version", "")
+        result = _run(
+            request,
+            lambda: phasing_offer_accept(
+                offer=offer, by=request.user, version=int(version) if version.isdigit() else 0
+            ),
+            _("You accepted the phasing. Work on a phase starts once the employer has paid it."),
+        )
+        if result is not None:
+            return redirect("workspace", pk=result.pk)
+    elif operation == "reject":
+        _run(request, lambda: phasing_offer_reject(offer=offer, by=request.user), _("You rejected the phasing."))
+    elif operation == "comment":
+        form = PhasingCommentForm(request.POST)
+        if form.is_valid():
+            _run(
+                request,
+                lambda: phasing_comment(offer=offer, by=request.user, text=form.cleaned_data["text"]),
+                _("Your comment is sent to the employer's chat."),
+            )
+        else:
+            messages.error(request, " ".join(form.errors["text"]))
+    else:
+        raise Http404
+    return _back_to_project(project_id)

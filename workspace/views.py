@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from escrow import contracts
 from escrow.models import Contract, Dispute, Milestone
+from escrow.phases import project_budget
 from escrow.services import payment_start
 from marketplace.errors import DomainError, NotAllowed
 from proposals.models import Proposal
@@ -43,22 +44,46 @@ def _act(request, pk: int, action, done: str):
     return redirect("workspace", pk=pk)
 
 
+def _milestone_of(contract: Contract, request) -> Milestone:
+    """The milestone an action names (the form's `milestone` field); a single-delivery contract's only one."""
+    milestones = list(contract.milestones.all())
+    wanted = request.POST.get("milestone", "")
+    if not wanted:
+        return milestones[0]
+    for milestone in milestones:
+        if str(milestone.pk) == wanted:
+            return milestone
+    raise Http404
+
+
 @login_required
 def workspace(request, pk: int):
     contract = _contract_for(request, pk)
-    milestone = contract.milestones.all()[0]
-    dispute = next((d for d in milestone.disputes.all() if d.status in Dispute.OPEN_STATUSES), None)
+    phases = []
+    for milestone in contract.milestones.all():
+        if milestone.status == Milestone.Status.CANCELLED:
+            continue
+        phases.append(
+            {
+                "milestone": milestone,
+                "deliverables": milestone.deliverables.all(),
+                "dispute": next((d for d in milestone.disputes.all() if d.status in Dispute.OPEN_STATUSES), None),
+                "operations": available_operations(contract=contract, milestone=milestone, user=request.user),
+                "amount_due": contracts.milestone_amount_due(milestone),
+            }
+        )
+    events = sorted(
+        (event for phase in phases for event in phase["milestone"].events.all()), key=lambda e: (e.created_at, e.pk)
+    )
     return render(
         request,
         "workspace/workspace.html",
         {
             "contract": contract,
-            "milestone": milestone,
-            "deliverables": milestone.deliverables.all(),
-            "events": milestone.events.all(),
-            "dispute": dispute,
-            "operations": available_operations(contract=contract, milestone=milestone, user=request.user),
-            "amount_due": contracts.milestone_amount_due(milestone),
+            "phases": phases,
+            "phased": len(phases) > 1 or (phases and phases[0]["milestone"].upfront_share == 1),
+            "budget": project_budget(project=contract.project),
+            "events": events,
             "upload_form": UploadForm(),
             "dispute_form": DisputeForm(),
             "answer_form": DisputeAnswerForm(),
@@ -108,7 +133,7 @@ def _pay_due(request, milestone: Milestone):
 @require_POST
 def fund(request, pk: int):
     contract = _contract_for(request, pk)
-    milestone = contract.milestones.all()[0]
+    milestone = _milestone_of(contract, request)
     if contract.employer_id != request.user.pk:
         raise PermissionDenied
     return _pay_due(request, milestone)
@@ -119,7 +144,7 @@ def fund(request, pk: int):
 def operate(request, pk: int, operation: str):
     """The Operations menu's simple actions."""
     contract = _contract_for(request, pk)
-    milestone = contract.milestones.all()[0]
+    milestone = _milestone_of(contract, request)
     user = request.user
     table = {
         "accept": (
@@ -147,7 +172,7 @@ def operate(request, pk: int, operation: str):
 @require_POST
 def upload(request, pk: int):
     contract = _contract_for(request, pk)
-    milestone = contract.milestones.all()[0]
+    milestone = _milestone_of(contract, request)
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
@@ -171,7 +196,7 @@ def upload(request, pk: int):
 @require_POST
 def dispute_create(request, pk: int):
     contract = _contract_for(request, pk)
-    milestone = contract.milestones.all()[0]
+    milestone = _milestone_of(contract, request)
     form = DisputeForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))

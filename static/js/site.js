@@ -47,3 +47,41 @@ document.addEventListener("htmx:xhr:progress", (event) => {
   bar.hidden = false;
   bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
 });
+
+// The phasing form: add a phase (a copy of the last row, renumbered) and show the running total.
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.querySelector("[data-phasing-form]");
+  if (!form) return;
+  const rows = form.querySelector("[data-phase-rows]");
+  const totalInput = form.querySelector("input[name$='-TOTAL_FORMS']");
+  const digits = { "۰": 0, "۱": 1, "۲": 2, "۳": 3, "۴": 4, "۵": 5, "۶": 6, "۷": 7, "۸": 8, "۹": 9,
+    "٠": 0, "١": 1, "٢": 2, "٣": 3, "٤": 4, "٥": 5, "٦": 6, "٧": 7, "٨": 8, "٩": 9 };
+  const toNumber = (text) => Number(String(text).replace(/[۰-۹٠-٩]/g, (d) => digits[d]).replace(/[^0-9.]/g, "")) || 0;
+  const persian = document.documentElement.lang === "fa";
+  const show = (n) => {
+    const text = n.toLocaleString("en-US");
+    return persian ? text.replace(/[0-9]/g, (d) => "۰۱۲۳۴۵۶۷۸۹"[d]).replace(/,/g, "٬") : text;
+  };
+  const update = () => {
+    let sum = 0;
+    form.querySelectorAll("input[name$='-amount']").forEach((input) => { sum += toNumber(input.value); });
+    form.querySelector("[data-phasing-total]").textContent = show(sum);
+  };
+  form.addEventListener("input", update);
+  form.querySelector("[data-add-phase]").addEventListener("click", () => {
+    const count = Number(totalInput.value);
+    const last = rows.querySelector("[data-phase-row]:last-of-type");
+    const copy = last.cloneNode(true);
+    copy.querySelectorAll("input, textarea").forEach((field) => {
+      field.name = field.name.replace(/-\d+-/, `-${count}-`);
+      field.id = field.id.replace(/-\d+-/, `-${count}-`);
+      field.value = "";
+    });
+    copy.querySelectorAll("label").forEach((label) => { label.htmlFor = label.htmlFor.replace(/-\d+-/, `-${count}-`); });
+    copy.querySelectorAll(".field-errors").forEach((errors) => errors.remove());
+    copy.querySelector("[data-phase-number]").textContent = show(count + 1);
+    rows.appendChild(copy);
+    totalInput.value = count + 1;
+  });
+  update();
+});
