@@ -1,0 +1,102 @@
+"""Seed 002 in two browsers: the employer splits the project into 5/10/5 million phases, the freelancer accepts,
+each phase is paid in full before it starts, and the budget panel adds up after every step."""
+
+import re
+from decimal import Decimal
+
+import pytest
+
+from accounts.tests.factories import UserFactory
+from escrow.checks import ledger_check
+from escrow.ledger import post_deposit
+from projects.models import Project
+from projects.tests.factories import make_project
+from proposals.tests.factories import make_proposal
+from workspace.tests.test_browser import _browser_for, _zip_bytes
+
+pytestmark = pytest.mark.browser
+
+DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")
+
+
+def _figures(page):
+    """The budget panel as numbers in millions: (total, in escrow, paid, remaining)."""
+    values = []
+    for testid in ("budget-total", "in-escrow", "budget-paid", "budget-remaining"):
+        text = page.inner_text(f"[data-testid={testid}]").translate(DIGITS)
+        values.append(int(re.sub(r"[^0-9]", "", text)) // 1_000_000)
+    return tuple(values)
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_three_phase_story(browser, site, language):
+    project = make_project(
+        title="Online class app", kind=Project.Kind.PHASED, budget_min=15_000_000, budget_max=25_000_000
+    )
+    proposal = make_proposal(project=project, amount="20000000", freelancer=UserFactory(username=f"phaser_{language}"))
+    employer, freelancer = project.owner, proposal.freelancer
+    post_deposit(user=employer, amount=Decimal(30_000_000), currency="IRT", gateway="sandbox", key=f"seed:{language}")
+    boss = _browser_for(browser, site, employer, language)
+    dev = _browser_for(browser, site, freelancer, language)
+
+    # The employer splits the project into three phases; the running total shows 20 million.
+    boss.goto(f"{site}/proposals/{proposal.pk}/phasing/")
+    rows = [("Feasibility and initial study", "5000000", "1410/01/01"), ("Implementation", "10000000", "1410/03/01"),
+            ("Launch and support", "5000000", "1410/05/01")]  # fmt: skip
+    for index, (title, amount, due) in enumerate(rows):
+        boss.fill(f"input[name=phases-{index}-title]", title)
+        boss.fill(f"input[name=phases-{index}-amount]", amount)
+        boss.fill(f"input[name=phases-{index}-due_date]", due)
+    total = boss.inner_text("[data-testid=phasing-total]").translate(DIGITS)
+    assert re.sub(r"[^0-9]", "", total) == "20000000"
+    boss.click("[data-testid=send-phasing]")
+    boss.wait_for_url(re.compile(r"/proposals/$"))
+
+    # The freelancer reads the phasing box and accepts (a confirmation dialog).
+    dev.goto(f"{site}/projects/{project.pk}/")
+    assert dev.locator("[data-testid=phasing-box]").is_visible()
+    dev.on("dialog", lambda dialog: dialog.accept())
+    dev.click("[data-testid=phasing-accept]")
+    dev.wait_for_url(re.compile(r"/workspace/\d+/$"))
+    workspace_url = dev.url
+    assert _figures(dev) == (20, 0, 0, 20)
+
+    # Phase 1 is paid in full before it starts.
+    boss.goto(workspace_url)
+    phase_one = boss.locator("[data-phase='1']")
+    phase_one.locator("[data-testid=operations]").click()
+    phase_one.locator("[data-testid=op-fund]").click()
+    boss.wait_for_load_state()
+    assert _figures(boss) == (20, 5, 0, 15)
+
+    # The freelancer delivers phase 1; the employer approves it.
+    dev.goto(workspace_url)
+    one = dev.locator("[data-phase='1']")
+    one.locator("input[name=file]").set_input_files(
+        files=[{"name": "study.zip", "mimeType": "application/zip", "buffer": _zip_bytes()}]
+    )
+    one.locator("[data-testid=upload]").click()
+    dev.locator("[data-phase='1'] [data-testid=deliverable]").wait_for(timeout=10000)
+    dev.locator("[data-phase='1'] [data-testid=operations]").click()
+    dev.locator("[data-phase='1'] [data-testid=op-done]").click()
+    dev.wait_for_load_state()
+    assert _figures(dev) == (20, 5, 0, 15)
+
+    boss.goto(workspace_url)
+    boss.locator("[data-phase='1'] [data-testid=operations]").click()
+    boss.locator("[data-phase='1'] [data-testid=op-approve]").click()
+    boss.wait_for_load_state()
+    assert _figures(boss) == (20, 0, 5, 15)
+
+    # Phase 2 is paid; the freelancer sees it may start, and the project page shows the same figures.
+    boss.locator("[data-phase='2'] [data-testid=operations]").click()
+    boss.locator("[data-phase='2'] [data-testid=op-fund]").click()
+    boss.wait_for_load_state()
+    assert _figures(boss) == (20, 10, 5, 5)
+    boss.goto(f"{site}/projects/{project.pk}/")
+    assert _figures(boss) == (20, 10, 5, 5)
+    assert boss.locator("[data-testid=phase-row]").count() == 3
+
+    dev.goto(site + "/settings/payments/")
+    assert re.sub(r"[^0-9]", "", dev.inner_text("[data-testid=available-balance]").translate(DIGITS)) == "4500000"
+    assert ledger_check().clean
