@@ -30,3 +30,16 @@ def profile_for_editing(*, user: User) -> Profile:
         .prefetch_related("skills", "experiences", "educations", "portfolio_items__images")
         .get(user=user)
     )
+
+
+def completed_projects(*, user: User):
+    """Projects in which the user, as freelancer, completed (was paid for) work, newest first."""
+    from escrow.models import Milestone
+    from projects.models import Project
+
+    return (
+        Project.objects.filter(contracts__freelancer=user, contracts__milestones__status=Milestone.Status.COMPLETED)
+        .distinct()
+        .select_related("owner__profile", "category")
+        .order_by("-updated_at")
+    )

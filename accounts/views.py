@@ -17,7 +17,7 @@ from accounts.forms import (
     SkillsForm,
 )
 from accounts.models import Education, PortfolioItem, WorkExperience
-from accounts.selectors import profile_for_editing, profile_public
+from accounts.selectors import completed_projects, profile_for_editing, profile_public
 from accounts.services import (
     portfolio_item_create,
     portfolio_item_delete,
@@ -184,7 +184,12 @@ def profile_public_view(request, username: str):
     return render(
         request,
         "accounts/profile_public.html",
-        {"member": member, "profile": member.profile, "is_owner": request.user.pk == member.pk},
+        {
+            "member": member,
+            "profile": member.profile,
+            "is_owner": request.user.pk == member.pk,
+            "completed": completed_projects(user=member)[:20],
+        },
     )
 
 

@@ -213,5 +213,8 @@ def my_activities(request):
     if tab == "employer":
         context["projects"] = employer_projects(user=request.user)
     else:
+        from accounts.selectors import completed_projects
+
         context["proposals"] = freelancer_proposals(user=request.user)
+        context["completed"] = completed_projects(user=request.user)[:50]
     return render(request, "projects/my_activities.html", context)

@@ -227,3 +227,18 @@ def test_the_budget_always_adds_up_over_random_phase_actions(actions):
             assert b.in_escrow >= 0 and b.remaining >= 0
         assert ledger_check().clean
         transaction.set_rollback(True)
+
+
+def test_completed_projects_appear_on_the_freelancers_profile_and_activities(phased, client):
+    from django.urls import reverse
+
+    _contract, milestones = _accepted(phased)
+    profile_url = reverse("profile_public", args=[phased["freelancer"].username])
+    assert "Online class app" not in client.get(profile_url).content.decode()
+    contracts.milestone_fund(milestone=milestones[0], by=phased["employer"])
+    _deliver_and_approve(milestones[0], phased["freelancer"], phased["employer"])
+    client.cookies["django_language"] = "en"
+    assert 'data-testid="completed-projects"' in client.get(profile_url).content.decode()
+    client.force_login(phased["freelancer"])
+    html = client.get(reverse("my_activities"), {"tab": "freelancer"}).content.decode()
+    assert "Online class app" in html and 'data-testid="my-completed"' in html

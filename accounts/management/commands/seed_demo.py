@@ -115,6 +115,7 @@ class Command(BaseCommand):
         self._seed_proposals()
         self._seed_money()
         self._seed_contracts()
+        self._seed_phased()
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready ({created} accounts and {projects_created} projects created).")
         )
@@ -173,7 +174,7 @@ class Command(BaseCommand):
         """Demo balances, through the ledger like any top-up (idempotent by their keys)."""
         from escrow.ledger import post_deposit
 
-        for username, amount in (("sara", 50_000_000), ("david", 20_000_000)):
+        for username, amount in (("sara", 60_000_000), ("david", 40_000_000)):
             user = User.objects.get(username=username)
             post_deposit(user=user, amount=Decimal(amount), currency="IRT", gateway="sandbox", key=f"demo:{username}")
 
@@ -233,3 +234,91 @@ class Command(BaseCommand):
                 )  # fmt: skip
             elif state == "completed":
                 contracts.milestone_approve(milestone=milestone, by=owner)
+
+    def _seed_phased(self) -> None:
+        """Seed 002: Sara's class app split into three phases with Reza (phase 1 paid out, phase 2 in progress,
+        a revision in the history), and David's MVP whose later phases went from Alex to Mina."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from escrow import contracts
+        from escrow.phases import PhaseInput, phasing_offer_accept, phasing_offer_send
+
+        today = timezone.localdate()
+
+        def phases(*rows):
+            return [
+                PhaseInput(title=title, amount=Decimal(millions) * 1_000_000, due_date=today + timedelta(days=days))
+                for title, millions, days in rows
+            ]
+
+        def finish(milestone, freelancer, employer):
+            contracts.milestone_fund(milestone=milestone, by=employer)
+            contracts.deliverable_upload(milestone=milestone, by=freelancer, upload=self._zip(milestone.title))
+            contracts.milestone_mark_delivered(milestone=milestone, by=freelancer)
+            contracts.milestone_approve(milestone=milestone, by=employer)
+
+        project = Project.objects.filter(
+            owner__username="sara", kind=Project.Kind.PHASED, contracts__isnull=True
+        ).first()
+        if project is not None and project.status == Project.Status.OPEN:
+            sara, reza = project.owner, User.objects.get(username="reza")
+            proposal = proposal_submit(
+                project=project, freelancer=reza, amount=Decimal(20_000_000), delivery_days=90,
+                cover_letter="این پروژه را در سه فاز پیشنهاد می‌کنم؛ در گفتگو جزئیات را هماهنگ کنیم.",
+            )  # fmt: skip
+            phasing_offer_send(
+                proposal=proposal, by=sara,
+                phases=phases(("امکان‌سنجی و مطالعه اولیه", 5, 20), ("پیاده‌سازی", 9, 60), ("انتشار و پشتیبانی", 5, 90)),
+            )  # fmt: skip
+            offer = phasing_offer_send(
+                proposal=proposal, by=sara, note="مبلغ فاز دوم را مطابق گفتگو اصلاح کردم.",
+                phases=phases(("امکان‌سنجی و مطالعه اولیه", 5, 20), ("پیاده‌سازی", 10, 60), ("انتشار و پشتیبانی", 5, 90)),
+            )  # fmt: skip
+            contract = phasing_offer_accept(offer=offer, by=reza, version=offer.version)
+            one, two, _three = contract.milestones.order_by("position")
+            finish(one, reza, sara)
+            contracts.milestone_fund(milestone=two, by=sara)
+
+        david = User.objects.get(username="david")
+        title = "Mobile app MVP in three phases"
+        if not Project.objects.filter(owner=david, title=title).exists():
+            alex, mina = User.objects.get(username="alex"), User.objects.get(username="mina")
+            web = Category.objects.get(slug="mobile-development")
+            project = project_create(
+                owner=david, title=title, description="Design, build and launch a small booking app, phase by phase.",
+                category=web, skills=list(web.skills.all()[:2]), currency="IRT", budget_min=Decimal(9_000_000),
+                budget_max=Decimal(12_000_000), duration_days=120, kind=Project.Kind.PHASED, publish=True,
+            )  # fmt: skip
+            first = proposal_submit(
+                project=project, freelancer=alex, amount=Decimal(10_000_000), delivery_days=100,
+                cover_letter="Happy to do the design phase and then see how it goes.",
+            )  # fmt: skip
+            second = proposal_submit(
+                project=project, freelancer=mina, amount=Decimal(8_000_000), delivery_days=80,
+                cover_letter="I can build and launch the app after the design is done.",
+            )  # fmt: skip
+            offer = phasing_offer_send(
+                proposal=first, by=david, phases=phases(("Design", 3, 15), ("Build", 5, 60), ("Launch", 2, 90))
+            )
+            contract = phasing_offer_accept(offer=offer, by=alex, version=1)
+            design, build, launch = contract.milestones.order_by("position")
+            finish(design, alex, david)
+            offer = phasing_offer_send(
+                proposal=second, by=david, phases=phases(("Build", 5, 60), ("Launch", 2, 90)), replaces=[build, launch]
+            )
+            contract_two = phasing_offer_accept(offer=offer, by=mina, version=1)
+            contracts.milestone_fund(milestone=contract_two.milestones.order_by("position").first(), by=david)
+
+    @staticmethod
+    def _zip(title: str):
+        import io
+        import zipfile
+
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("README.txt", f"{title}\n")
+        return SimpleUploadedFile("delivery.zip", buffer.getvalue(), content_type="application/zip")
