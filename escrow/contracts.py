@@ -46,7 +46,7 @@ def _move(milestone: Milestone, to: str) -> str:
     return before
 
 
-def _notify(users, subject: str, body: str, heading: str = "") -> None:
+def notify(users, subject: str, body: str, heading: str = "") -> None:
     """E-mail each user in their own language (subject and body are gettext_noop-marked msgids)."""
     for user in users:
         with translation.override(user.language or settings.LANGUAGE_CODE):
@@ -133,7 +133,7 @@ def milestone_fund(*, milestone: Milestone, by: User, amount: Decimal | None = N
         freelancer, title = milestone.contract.freelancer, milestone.title
         subject = gettext_noop("A phase is paid: you may start")
         body = gettext_noop("The employer paid the phase into secure payment.")
-        transaction.on_commit(lambda: _notify([freelancer], subject, body, title))
+        transaction.on_commit(lambda: notify([freelancer], subject, body, title))
     return milestone
 
 
@@ -169,7 +169,7 @@ def contract_accept(*, contract: Contract, by: User) -> Contract:
     ).exclude(pk=by.pk)
     project_title = contract.project.title
     transaction.on_commit(
-        lambda: _notify(
+        lambda: notify(
             others,
             gettext_noop("A project you bid on is taken"),
             gettext_noop("Another freelancer was chosen for a project you bid on."),
@@ -273,7 +273,7 @@ def milestone_mark_delivered(*, milestone: Milestone, by: User) -> Milestone:
     _event(milestone, MilestoneEvent.Kind.DELIVERED, actor=by, before=before)
     employer = milestone.contract.employer
     transaction.on_commit(
-        lambda: _notify(
+        lambda: notify(
             [employer], gettext_noop("The work is delivered"), gettext_noop("Open the workspace to review it.")
         )
     )
@@ -326,7 +326,7 @@ def _release(milestone: Milestone, *, actor: User | None, kind: str) -> Mileston
     complete_if_done(contract)
     people = [contract.employer, contract.freelancer]
     transaction.on_commit(
-        lambda: _notify(people, gettext_noop("Payment released"), gettext_noop("The milestone is completed and paid."))
+        lambda: notify(people, gettext_noop("Payment released"), gettext_noop("The milestone is completed and paid."))
     )
     return milestone
 
@@ -398,7 +398,7 @@ def dispute_open(*, milestone: Milestone, by: User, reason: str, description: st
         _event(locked, MilestoneEvent.Kind.DISPUTE_OPENED, actor=by, before=before, note=description)
         freelancer = locked.contract.freelancer
         transaction.on_commit(
-            lambda: _notify(
+            lambda: notify(
                 [freelancer], gettext_noop("A dispute was created"), "The employer asks for a fix. Open the workspace."
             )
         )
@@ -471,7 +471,7 @@ def dispute_resolve(*, dispute: Dispute, by: User, outcome: str, to_freelancer: 
     dispute.save(update_fields=["status", "resolved_by", "resolved_at", "resolution"])
     people = [contract.employer, contract.freelancer]
     transaction.on_commit(
-        lambda: _notify(
+        lambda: notify(
             people, gettext_noop("The dispute is resolved"), gettext_noop("Open the workspace for the outcome.")
         )
     )

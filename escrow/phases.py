@@ -12,9 +12,10 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
-from escrow.contracts import complete_if_done
+from escrow.contracts import complete_if_done, notify
 from escrow.models import Contract, Milestone, MilestoneEvent
 from marketplace.currency import round_amount
 from marketplace.errors import DomainError, InvalidTransition, NotAllowed
@@ -128,6 +129,12 @@ def phasing_offer_accept(*, offer: PhasingOffer, by: User, version: int) -> Cont
         )
     for earlier in {phase.replaces.contract for phase in phases if phase.replaces_id}:
         complete_if_done(earlier)  # its remaining phases went to this freelancer
+        previous, title = earlier.freelancer, project.title
+        subject = gettext_noop("Later phases go to another freelancer")
+        body = gettext_noop(
+            "The employer gave the remaining phases to another freelancer. What you were paid stays yours."
+        )
+        transaction.on_commit(lambda p=previous, s=subject, b=body, t=title: notify([p], s, b, t))
     offer.status, offer.answered_at = PhasingOffer.Status.ACCEPTED, timezone.now()
     offer.save(update_fields=["status", "answered_at"])
     proposal.status = Proposal.Status.SELECTED

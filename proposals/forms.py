@@ -50,7 +50,9 @@ class PhaseForm(forms.Form):
     amount = LocalizedDecimalField(label=_("Amount"), min_value=1, max_digits=14, decimal_places=0)
 
 
-PhaseFormSet = forms.formset_factory(PhaseForm, extra=0, min_num=1, validate_min=True, max_num=20, validate_max=True)
+def phase_formset(*, extra: int):
+    """Rows of phases. Blank extra rows are optional; the service requires at least one phase."""
+    return forms.formset_factory(PhaseForm, extra=extra, max_num=20, validate_max=True)
 
 
 class PhasingCommentForm(forms.Form):

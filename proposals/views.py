@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from marketplace.errors import DomainError, NotAllowed
 from projects.models import Project
-from proposals.forms import MessageForm, PhaseFormSet, PhasingCommentForm, ProposalForm
+from proposals.forms import MessageForm, PhasingCommentForm, ProposalForm, phase_formset
 from proposals.models import Conversation, Message, Proposal
 from proposals.selectors import (
     conversation_detail,
@@ -252,9 +252,10 @@ def phasing_offer(request, pk: int):
         .select_related("contract__freelancer")
     )
     offers = list(proposal.phasing_offers.prefetch_related("phases"))
-    formset = PhaseFormSet(
-        request.POST or None, prefix="phases", initial=None if request.POST else _initial_phases(offers)
-    )
+    # A first offer starts with three optional rows; a revision starts from the previous version's phases.
+    formset_class = phase_formset(extra=0 if offers else 3)
+    initial = _initial_phases(offers) if offers and not request.POST else None
+    formset = formset_class(request.POST or None, prefix="phases", initial=initial)
     if request.method == "POST" and formset.is_valid():
         phases = [PhaseInput(**form.cleaned_data) for form in formset if form.cleaned_data]
         replaces = [m for m in unpaid if str(m.pk) in request.POST.getlist("replaces")]
@@ -277,8 +278,6 @@ def phasing_offer(request, pk: int):
 
 
 def _initial_phases(offers) -> list[dict]:
-    if not offers:
-        return [{}, {}, {}]
     return [
         {"title": p.title, "scope": p.scope, "due_date": p.due_date, "amount": p.amount} for p in offers[0].phases.all()
     ]

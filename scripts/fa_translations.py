@@ -742,6 +742,8 @@ FA = {
     "Paid in phases": "پرداخت شده در فازبندی",
     "Phase %(number)s": "فاز %(number)s",
     "due": "موعد",
+    "Later phases go to another freelancer": "فازهای بعدی به مجری دیگری سپرده شد",
+    "The employer gave the remaining phases to another freelancer. What you were paid stays yours.": "کارفرما فازهای باقیمانده را به مجری دیگری سپرد. مبالغی که دریافت کرده‌اید برای شما می‌ماند.",
 }
 
 

@@ -135,7 +135,9 @@ def test_rejecting_leaves_the_bidders_and_a_comment_reaches_the_employers_chat(p
     assert Project.objects.get(pk=phased["project"].pk).proposal_count == 0
 
 
-def test_later_phases_go_to_a_second_freelancer(phased):
+def test_later_phases_go_to_a_second_freelancer(phased, django_capture_on_commit_callbacks):
+    from django.core import mail
+
     project = phased["project"]
     contract, (one, two, three) = _accepted(phased)
     contracts.milestone_fund(milestone=one, by=phased["employer"])
@@ -148,7 +150,11 @@ def test_later_phases_go_to_a_second_freelancer(phased):
     offer = phasing_offer_send(
         proposal=second_bid, by=phased["employer"], phases=_phases(10, 5, start=40), replaces=[two, three]
     )
-    contract_two = phasing_offer_accept(offer=offer, by=second_bid.freelancer, version=offer.version)
+    phased["freelancer"].language = "en"  # e-mails go out in the recipient's language
+    phased["freelancer"].save(update_fields=["language"])
+    with django_capture_on_commit_callbacks(execute=True):
+        contract_two = phasing_offer_accept(offer=offer, by=second_bid.freelancer, version=offer.version)
+    assert any(phased["freelancer"].email in m.to and "another freelancer" in m.subject for m in mail.outbox)
 
     assert Milestone.objects.get(pk=two.pk).status == Milestone.Status.CANCELLED
     assert _figures(project) == (20, 0, 5, 15, 0)  # the cancelled phases count nowhere, the new ones in full

@@ -100,3 +100,102 @@ def test_three_phase_story(browser, site, language):
     dev.goto(site + "/settings/payments/")
     assert re.sub(r"[^0-9]", "", dev.inner_text("[data-testid=available-balance]").translate(DIGITS)) == "4500000"
     assert ledger_check().clean
+
+
+def _phased_with_two_bidders(language):
+    from escrow import contracts
+    from escrow.phases import phasing_offer_accept, phasing_offer_send
+    from escrow.tests.test_phases import _phases
+
+    project = make_project(title="Booking app", kind=Project.Kind.PHASED)
+    first = make_proposal(project=project, amount="20000000", freelancer=UserFactory(username=f"first_{language}"))
+    second = make_proposal(project=project, amount="15000000", freelancer=UserFactory(username=f"second_{language}"))
+    employer = project.owner
+    post_deposit(user=employer, amount=Decimal(30_000_000), currency="IRT", gateway="sandbox", key=f"two:{language}")
+    offer = phasing_offer_send(proposal=first, by=employer, phases=_phases(5, 10, 5))
+    contract = phasing_offer_accept(offer=offer, by=first.freelancer, version=1)
+    return project, first, second, employer, contract, contracts
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_phase_two_goes_to_a_second_freelancer(browser, site, language):
+    from escrow.tests.test_contracts import zip_file
+
+    project, first, second, employer, contract, contracts = _phased_with_two_bidders(language)
+    one, two, three = contract.milestones.order_by("position")
+    contracts.milestone_fund(milestone=one, by=employer)
+    contracts.deliverable_upload(milestone=one, by=first.freelancer, upload=zip_file())
+    contracts.milestone_mark_delivered(milestone=one, by=first.freelancer)
+    contracts.milestone_approve(milestone=one, by=employer)
+
+    boss = _browser_for(browser, site, employer, language)
+    boss.goto(f"{site}/proposals/{second.pk}/phasing/")
+    for index, (title, amount, due) in enumerate([("Implementation", "10000000", "1410/03/01"),
+                                                   ("Launch and support", "5000000", "1410/05/01")]):  # fmt: skip
+        if index:
+            boss.click("[data-add-phase]")
+        boss.fill(f"input[name=phases-{index}-title]", title)
+        boss.fill(f"input[name=phases-{index}-amount]", amount)
+        boss.fill(f"input[name=phases-{index}-due_date]", due)
+    for milestone in (two, three):
+        boss.check(f"input[name=replaces][value='{milestone.pk}']")
+    boss.click("[data-testid=send-phasing]")
+    boss.wait_for_url(re.compile(r"/proposals/$"))
+
+    newcomer = _browser_for(browser, site, second.freelancer, language)
+    newcomer.goto(f"{site}/projects/{project.pk}/")
+    newcomer.on("dialog", lambda dialog: dialog.accept())
+    newcomer.click("[data-testid=phasing-accept]")
+    newcomer.wait_for_url(re.compile(r"/workspace/\d+/$"))
+    assert _figures(newcomer) == (20, 0, 5, 15)
+    assert newcomer.locator("[data-phase]").count() == 2
+
+    # The first freelancer keeps phase 1 (paid) and can no longer work on phases 2 and 3.
+    veteran = _browser_for(browser, site, first.freelancer, language)
+    veteran.goto(f"{site}/workspace/{contract.pk}/")
+    assert veteran.locator("[data-phase]").count() == 1
+    assert veteran.locator("[data-testid=upload]").count() == 0
+    boss.goto(f"{site}/projects/{project.pk}/")
+    assert boss.locator("[data-testid=phase-row]").count() == 3
+    assert _figures(boss) == (20, 0, 5, 15)
+    assert ledger_check().clean
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_a_dispute_in_one_phase_leaves_the_others_alone(browser, site, language):
+    from escrow.tests.test_contracts import zip_file
+
+    _project, first, _second, employer, contract, contracts = _phased_with_two_bidders(language)
+    one, two, _three = contract.milestones.order_by("position")
+    for milestone in (one, two):
+        contracts.milestone_fund(milestone=milestone, by=employer)
+    contracts.deliverable_upload(milestone=one, by=first.freelancer, upload=zip_file())
+    contracts.milestone_mark_delivered(milestone=one, by=first.freelancer)
+
+    boss = _browser_for(browser, site, employer, language)
+    boss.goto(f"{site}/workspace/{contract.pk}/")
+    assert _figures(boss) == (20, 15, 0, 5)
+    phase_one = boss.locator("[data-phase='1']")
+    phase_one.locator("[data-testid=operations]").click()
+    phase_one.locator("[data-testid=op-dispute]").click()
+    phase_one.locator(f"#create-dispute-{one.pk} summary").click()
+    phase_one.locator("textarea[name=description]").fill("The feasibility report misses the cost section.")
+    phase_one.locator(f"#create-dispute-{one.pk} button[type=submit]").click()
+    boss.wait_for_load_state()
+    assert boss.get_attribute("[data-phase='1'] [data-testid=milestone-status]", "class").endswith("status-disputed")
+    assert boss.get_attribute("[data-phase='2'] [data-testid=milestone-status]", "class").endswith("status-funded")
+    assert _figures(boss) == (20, 15, 0, 5)
+
+    # After the freelancer's fix, the employer approves phase 1; phase 2 is still paid in, untouched.
+    dev = _browser_for(browser, site, first.freelancer, language)
+    dev.goto(f"{site}/workspace/{contract.pk}/")
+    dev.locator("[data-phase='1'] textarea[name=message]").fill("Added the cost section in version 2.")
+    dev.locator("[data-phase='1'] .dispute-box button[type=submit]").click()
+    dev.wait_for_load_state()
+    boss.goto(f"{site}/workspace/{contract.pk}/")
+    boss.locator("[data-phase='1'] [data-testid=operations]").click()
+    boss.locator("[data-phase='1'] [data-testid=op-approve]").click()
+    boss.wait_for_load_state()
+    assert _figures(boss) == (20, 10, 5, 5)
+    assert boss.get_attribute("[data-phase='2'] [data-testid=milestone-status]", "class").endswith("status-funded")
+    assert ledger_check().clean
