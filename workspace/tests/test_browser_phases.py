@@ -1,6 +1,7 @@
 """Seed 002 in two browsers: the employer splits the project into 5/10/5 million phases, the freelancer accepts,
 each phase is paid in full before it starts, and the budget panel adds up after every step."""
 
+import os
 import re
 from decimal import Decimal
 
@@ -19,8 +20,16 @@ pytestmark = pytest.mark.browser
 DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")
 
 
+_SHOTS = {"count": 0}
+
+
 def _figures(page):
-    """The budget panel as numbers in millions: (total, in escrow, paid, remaining)."""
+    """The budget panel as numbers in millions: (total, in escrow, paid, remaining). With SCREENSHOT_DIR set,
+    each check also saves a screenshot of the page (to look at the panel at every step)."""
+    if os.environ.get("SCREENSHOT_DIR"):
+        _SHOTS["count"] += 1
+        lang = page.evaluate("document.documentElement.lang")
+        page.screenshot(path=f"{os.environ['SCREENSHOT_DIR']}/budget-{lang}-{_SHOTS['count']:02d}.png", full_page=True)
     values = []
     for testid in ("budget-total", "in-escrow", "budget-paid", "budget-remaining"):
         text = page.inner_text(f"[data-testid={testid}]").translate(DIGITS)
