@@ -45,7 +45,12 @@ def proposal_of(*, project: Project, freelancer: User) -> Proposal | None:
 
 def freelancer_proposals(*, user: User) -> list[Proposal]:
     """The user's proposals, newest change first, each with `conversation_id` (one query for all of them)."""
-    proposals = list(Proposal.objects.filter(freelancer=user).select_related("project").order_by("-updated_at"))
+    proposals = list(
+        Proposal.objects.filter(freelancer=user)
+        .select_related("project")
+        .prefetch_related(Prefetch("phasing_offers", queryset=PhasingOffer.objects.filter(status="sent")))
+        .order_by("-updated_at")
+    )
     conversations = conversation_ids(freelancer=user, project_ids=[p.project_id for p in proposals])
     for proposal in proposals:
         proposal.conversation_id = conversations.get((proposal.project_id, user.pk))

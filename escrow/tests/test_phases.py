@@ -248,3 +248,16 @@ def test_completed_projects_appear_on_the_freelancers_profile_and_activities(pha
     client.force_login(phased["freelancer"])
     html = client.get(reverse("my_activities"), {"tab": "freelancer"}).content.decode()
     assert "Online class app" in html and 'data-testid="my-completed"' in html
+
+
+def test_the_freelancer_sees_the_phasing_flag_and_earlier_versions(phased, client):
+    from django.urls import reverse
+
+    phasing_offer_send(proposal=phased["proposal"], by=phased["employer"], phases=_phases(5, 10))
+    phasing_offer_send(proposal=phased["proposal"], by=phased["employer"], phases=_phases(6, 10))
+    client.force_login(phased["freelancer"])
+    client.cookies["django_language"] = "en"
+    activities = client.get(reverse("my_activities"), {"tab": "freelancer"}).content.decode()
+    assert 'data-testid="phasing-flag"' in activities
+    page = client.get(reverse("project_detail", args=[phased["project"].pk])).content.decode()
+    assert "Earlier versions" in page and "Version 1" in page and "Version 2" in page
