@@ -196,8 +196,8 @@ def _unwind(contract: Contract, milestone: Milestone, *, actor: User, kind: str)
     milestone.auto_release_at = None
     milestone.save(update_fields=["refunded", "status", "auto_release_at"])
     _event(milestone, kind, actor=actor, before=before, amount=refunded)
-    contract.status = Contract.Status.CANCELLED
-    contract.save(update_fields=["status"])
+    contract.status, contract.closed_at = Contract.Status.CANCELLED, timezone.now()
+    contract.save(update_fields=["status", "closed_at"])
     if contract.proposal_id:
         Proposal.objects.filter(pk=contract.proposal_id).update(status=Proposal.Status.WITHDRAWN)
     Project.objects.filter(pk=contract.project_id, status=Project.Status.IN_PROGRESS).update(status=Project.Status.OPEN)
@@ -283,7 +283,9 @@ def milestone_mark_delivered(*, milestone: Milestone, by: User) -> Milestone:
 def complete_if_done(contract: Contract) -> None:
     """A contract is completed when all its milestones are closed; the project when every contract's are."""
     if not contract.milestones.exclude(status__in=Milestone.CLOSED).exists():
-        Contract.objects.filter(pk=contract.pk, status=Contract.Status.ACTIVE).update(status=Contract.Status.COMPLETED)
+        Contract.objects.filter(pk=contract.pk, status=Contract.Status.ACTIVE).update(
+            status=Contract.Status.COMPLETED, closed_at=timezone.now()
+        )
         if (
             not Milestone.objects.filter(contract__project_id=contract.project_id)
             .exclude(status__in=Milestone.CLOSED)

@@ -266,6 +266,7 @@ class Contract(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)  # completed, or cancelled
 
     class Meta:
         verbose_name = _("contract")
