@@ -30,6 +30,7 @@ from accounts.services import (
 )
 from marketplace.errors import DomainError, NotAllowed
 from projects.selectors import categories_with_skills
+from reviews.selectors import feedback_for, reputation
 
 TABS = ["basic", "skills", "resume", "portfolio", "bank"]
 
@@ -189,6 +190,8 @@ def profile_public_view(request, username: str):
             "profile": member.profile,
             "is_owner": request.user.pk == member.pk,
             "completed": completed_projects(user=member)[:20],
+            "reputation": reputation(user=member),
+            "feedback": feedback_for(user=member)[:20],
         },
     )
 

@@ -163,6 +163,8 @@ CELERY_BEAT_SCHEDULE = {
     "unread-message-digest": {"task": "proposals.tasks.send_unread_digests", "schedule": 300.0},
     # Release the escrow of milestones whose two-day review clock has run out (escrow.contracts).
     "release-due-escrow": {"task": "escrow.tasks.release_due_escrow", "schedule": 60.0},
+    # Publish lone reviews whose 14-day window has closed (reviews are double-blind until then).
+    "publish-due-reviews": {"task": "reviews.tasks.publish_due_reviews", "schedule": 3600.0},
 }
 
 # --- Auth and accounts ------------------------------------------------------------------------------

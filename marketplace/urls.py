@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("proposals.urls")),
     path("", include("escrow.urls")),
+    path("", include("reviews.urls")),
     path("", include("workspace.urls")),
     path("notifications/", include("notifications.urls")),
 ]

@@ -80,6 +80,7 @@ def project_detail_view(request, pk: int):
         {
             "project": project,
             "budget": budget,
+            "employer_rating": _employer_rating(project),
             "phases": phases,
             "phased": project.kind == Project.Kind.PHASED,
             "description_html": render_markdown(project.description),
@@ -218,3 +219,10 @@ def my_activities(request):
         context["proposals"] = freelancer_proposals(user=request.user)
         context["completed"] = completed_projects(user=request.user)[:50]
     return render(request, "projects/my_activities.html", context)
+
+
+def _employer_rating(project):
+    from reviews.selectors import reputation
+
+    figures = reputation(user=project.owner)
+    return figures if figures["count"] else None

@@ -121,8 +121,12 @@ def project_proposals(request, pk: int):
     sort = request.GET.get("sort", "date")
     proposals = proposals_for_employer(project=project, sort=sort)
     conversations = conversation_ids(project_ids=[project.pk])
+    from reviews.selectors import reputations
+
+    ratings = reputations(user_ids=[p.freelancer_id for p in proposals])
     for proposal in proposals:
         proposal.conversation_id = conversations.get((project.pk, proposal.freelancer_id))
+        proposal.rating = ratings.get(proposal.freelancer_id)
     return render(
         request,
         "proposals/project_proposals.html",

@@ -769,6 +769,21 @@ FA = {
     "You can reply once the review is published.": "پس از انتشار نظر می‌توانید پاسخ دهید.",
     "You have already replied to this review.": "شما قبلاً به این نظر پاسخ داده‌اید.",
     "Write your reply.": "پاسخ خود را بنویسید.",
+    ("%(shown)s review", 0): "%(shown)s نظر",
+    "Your reply": "پاسخ شما",
+    "Publish reply": "انتشار پاسخ",
+    "Overall rating": "امتیاز کلی",
+    "Comment": "نظر",
+    "Quality of work": "کیفیت کار",
+    "Communication": "ارتباط",
+    "On time": "تحویل به‌موقع",
+    "Clear requirements": "شفافیت درخواست",
+    "Prompt payment": "پرداخت به‌موقع",
+    "Reply": "پاسخ",
+    "Both reviews are written and now published.": "نظر هر دو طرف ثبت شد و اکنون منتشر شده است.",
+    "Your review is saved. It is published when the other side has written theirs, or when the review period ends.": "نظر شما ثبت شد. وقتی طرف مقابل هم نظرش را ثبت کند یا مهلت ثبت نظر تمام شود، منتشر می‌شود.",
+    "Your reply is published.": "پاسخ شما منتشر شد.",
+    "Publish my review": "ثبت نظر من",
 }
 
 

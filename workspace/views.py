@@ -16,6 +16,8 @@ from escrow.phases import project_budget
 from escrow.services import payment_start
 from marketplace.errors import DomainError, NotAllowed
 from proposals.models import Proposal
+from reviews.forms import EmployerReviewForm, FreelancerReviewForm
+from reviews.services import review_window_open
 from workspace.forms import DisputeAnswerForm, DisputeForm, UploadForm
 from workspace.models import Deliverable
 from workspace.selectors import available_operations, workspace_contract
@@ -75,11 +77,26 @@ def workspace(request, pk: int):
     events = sorted(
         (event for phase in phases for event in phase["milestone"].events.all()), key=lambda e: (e.created_at, e.pk)
     )
+    party = contract.party(request.user)
+    reviews = list(contract.reviews.select_related("author__profile"))
+    my_review = next((r for r in reviews if r.author_id == request.user.pk), None)
+    can_review = (
+        party is not None
+        and my_review is None
+        and contract.status in (Contract.Status.COMPLETED, Contract.Status.CANCELLED)
+        and review_window_open(contract)
+    )
     return render(
         request,
         "workspace/workspace.html",
         {
             "contract": contract,
+            "can_review": can_review,
+            "review_form": (FreelancerReviewForm if party == "employer" else EmployerReviewForm)()
+            if can_review
+            else None,
+            "my_review": my_review,
+            "published_reviews": [r for r in reviews if r.published_at],
             "phases": phases,
             "phased": len(phases) > 1 or (phases and phases[0]["milestone"].upfront_share == 1),
             "budget": project_budget(project=contract.project),
