@@ -21,6 +21,7 @@ class FreelancerReviewForm(ReviewForm):
     quality = _stars(_("Quality of work"), required=False)
     communication = _stars(_("Communication"), required=False)
     on_time = _stars(_("On time"), required=False)
+    field_order = ["rating", "quality", "communication", "on_time", "comment"]
 
 
 class EmployerReviewForm(ReviewForm):
@@ -28,6 +29,7 @@ class EmployerReviewForm(ReviewForm):
 
     clarity = _stars(_("Clear requirements"), required=False)
     payment = _stars(_("Prompt payment"), required=False)
+    field_order = ["rating", "clarity", "payment", "comment"]
 
 
 class ReplyForm(forms.Form):
