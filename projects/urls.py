@@ -19,4 +19,6 @@ urlpatterns = [
         name="project_attachment_delete",
     ),
     path("my-activities/", views.my_activities, name="my_activities"),
+    path("help/", views.help_page, name="help"),
+    path("help/<slug:slug>/", views.help_page, name="help_page"),
 ]

@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from marketplace.errors import DomainError, NotAllowed
@@ -226,3 +227,39 @@ def _employer_rating(project):
 
     figures = reputation(user=project.owner)
     return figures if figures["count"] else None
+
+
+HELP_PAGES = {
+    "how-it-works": _lazy("Guide to using the site"),
+    "work-guarantee": _lazy("What is the work guarantee?"),
+    "choosing-a-proposal": _lazy("How do I choose the best proposal?"),
+    "settling-my-account": _lazy("How do I settle my account?"),
+    "writing-a-project": _lazy("How do I write a good project description?"),
+    "phased-projects": _lazy("How do phased projects work?"),
+}
+
+
+def help_page(request, slug: str = "how-it-works"):
+    """The help pages; every figure in them comes from the settings."""
+    from decimal import Decimal
+
+    from django.conf import settings
+
+    if slug not in HELP_PAGES:
+        raise Http404
+    hours = settings.ESCROW_AUTO_RELEASE_DELAY.total_seconds() / 3600
+    return render(
+        request,
+        f"projects/help/{slug.replace('-', '_')}.html",
+        {
+            "pages": HELP_PAGES,
+            "slug": slug,
+            "title": HELP_PAGES[slug],
+            "commission": settings.COMMISSION_RATE * 100,
+            "upfront": settings.ESCROW_UPFRONT_SHARE * 100,
+            "auto_release_days": Decimal(hours / 24).quantize(Decimal("0.1")).normalize(),
+            "minimum_withdrawal": settings.WITHDRAWAL_MINIMUM.get(settings.DEFAULT_CURRENCY, 0),
+            "acceptance_days": settings.ACCEPTANCE_DAYS,
+            "review_days": 14,
+        },
+    )

@@ -1,0 +1,36 @@
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from projects.views import HELP_PAGES
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("slug", list(HELP_PAGES))
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_every_help_page_reads_in_both_languages(client, slug, language):
+    client.cookies["django_language"] = language
+    response = client.get(reverse("help_page", args=[slug]))
+    assert response.status_code == 200
+    assert 'data-testid="help-article"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_figures_come_from_the_settings(client, settings):
+    client.cookies["django_language"] = "en"
+    settings.COMMISSION_RATE = Decimal("0.12")
+    settings.ESCROW_UPFRONT_SHARE = Decimal("0.40")
+    html = client.get(reverse("help_page", args=["work-guarantee"])).content.decode()
+    assert "12% commission" in html and "40% of its amount" in html and "2 days after" in html
+    client.cookies["django_language"] = "fa"
+    html = client.get(reverse("help_page", args=["settling-my-account"])).content.decode()
+    assert "۱۰۰٬۰۰۰ تومان" in html and "۱۲٪" in html
+
+
+@pytest.mark.django_db
+def test_unknown_help_page_is_404_and_the_footer_links_the_pages(client):
+    assert client.get("/help/nope/").status_code == 404
+    html = client.get("/").content.decode()
+    for slug in HELP_PAGES:
+        assert reverse("help_page", args=[slug]) in html
