@@ -189,7 +189,7 @@ def profile_public_view(request, username: str):
             "member": member,
             "profile": member.profile,
             "is_owner": request.user.pk == member.pk,
-            "completed": completed_projects(user=member)[:20],
+            "completed": _with_ratings(completed_projects(user=member)[:20], member),
             "reputation": reputation(user=member),
             "feedback": feedback_for(user=member)[:20],
         },
@@ -203,3 +203,18 @@ def resume_download(request, username: str):
     return FileResponse(
         member.profile.resume.open("rb"), content_type="application/pdf", filename=f"{member.username}-resume.pdf"
     )
+
+
+def _with_ratings(projects, member):
+    """Each completed project with the published rating the member received on it (one query)."""
+    from reviews.models import Review
+
+    projects = list(projects)
+    ratings = dict(
+        Review.objects.filter(
+            subject=member, published_at__isnull=False, contract__project__in=[p.pk for p in projects]
+        ).values_list("contract__project_id", "rating")
+    )
+    for project in projects:
+        project.rating_received = ratings.get(project.pk)
+    return projects

@@ -35,6 +35,7 @@ def test_both_review_in_the_workspace_blind_until_both_then_on_the_profiles(done
     freelancer_profile = public.get(profile).content.decode()
     assert "Excellent, on time." in freelancer_profile and 'data-testid="rating"' in freelancer_profile
     assert "5.0" in freelancer_profile and "(1 review)" in freelancer_profile
+    assert 'data-testid="rating-received"' in freelancer_profile  # next to the completed project
 
 
 @pytest.mark.parametrize(
