@@ -158,10 +158,6 @@ def ledger_post(
         return posted
 
 
-def balance_of(account: Account) -> Decimal:
-    return Account.objects.values_list("balance", flat=True).get(pk=account.pk)
-
-
 # --- the movements of DESIGN.md's table, each one balanced transaction ------------------------------------
 
 

@@ -1,5 +1,3 @@
-from decimal import Decimal
-
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -124,10 +122,6 @@ class Project(models.Model):
     def is_editable(self) -> bool:
         """The owner edits while nothing binds the project (no contract yet)."""
         return self.status in (self.Status.DRAFT, self.Status.OPEN, self.Status.CLOSED)
-
-    @property
-    def budget_midpoint(self) -> Decimal:
-        return (self.budget_min + self.budget_max) / 2
 
 
 def attachment_path(attachment: "ProjectAttachment", filename: str) -> str:

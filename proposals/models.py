@@ -115,10 +115,6 @@ class Conversation(models.Model):
     def __str__(self) -> str:
         return f"{self.project} / {self.freelancer}"
 
-    @property
-    def employer_id(self) -> int:
-        return self.project.owner_id
-
     def side_of(self, user) -> str | None:
         """'employer', 'freelancer', or None for anyone else."""
         if user.pk == self.freelancer_id:

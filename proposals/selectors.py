@@ -6,7 +6,7 @@ from django.db.models.functions import Coalesce
 from accounts.models import User
 from projects.models import Project, Skill
 from proposals.models import Conversation, Message, PhasingOffer, Proposal, ProposalRevision
-from proposals.services import _LONG_AGO
+from proposals.services import NEVER
 
 PROPOSAL_SORTS = {"date": ["-created_at", "-id"], "amount": ["amount", "-created_at"], "amount_desc": ["-amount"]}
 MESSAGES_PER_PAGE = 50
@@ -68,10 +68,10 @@ def conversation_ids(*, project_ids: list[int], freelancer: User | None = None) 
 def _unread_for(user: User) -> Q:
     """Messages the user has not read: from the other side, newer than the user's read mark."""
     as_freelancer = Q(conversation__freelancer=user) & Q(
-        created_at__gt=Coalesce(F("conversation__freelancer_read_at"), Value(_LONG_AGO), output_field=DateTimeField())
+        created_at__gt=Coalesce(F("conversation__freelancer_read_at"), Value(NEVER), output_field=DateTimeField())
     )
     as_employer = Q(conversation__project__owner=user) & Q(
-        created_at__gt=Coalesce(F("conversation__employer_read_at"), Value(_LONG_AGO), output_field=DateTimeField())
+        created_at__gt=Coalesce(F("conversation__employer_read_at"), Value(NEVER), output_field=DateTimeField())
     )
     return (as_freelancer | as_employer) & ~Q(sender=user)
 
@@ -93,13 +93,13 @@ def conversations_for(*, user: User) -> QuerySet:
                     Q(
                         freelancer=user,
                         messages__created_at__gt=Coalesce(
-                            F("freelancer_read_at"), Value(_LONG_AGO), output_field=DateTimeField()
+                            F("freelancer_read_at"), Value(NEVER), output_field=DateTimeField()
                         ),
                     )
                     | Q(
                         project__owner=user,
                         messages__created_at__gt=Coalesce(
-                            F("employer_read_at"), Value(_LONG_AGO), output_field=DateTimeField()
+                            F("employer_read_at"), Value(NEVER), output_field=DateTimeField()
                         ),
                     )
                 ),

@@ -21,7 +21,7 @@ from proposals.models import Conversation, Message, Proposal, ProposalRevision
 MAX_PROPOSAL_AMOUNT = Decimal("100000000000")  # 100 billion in any currency: a typo, not a bid
 MAX_DELIVERY_DAYS = 365
 DIGEST_DELAY = timedelta(minutes=10)  # a message unread this long is mentioned in the next digest
-_LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)  # "never", for comparisons with a nullable timestamp
+NEVER = datetime(2000, 1, 1, tzinfo=UTC)  # "never", for comparisons with a nullable timestamp
 
 
 class DuplicateProposal(DomainError):
@@ -185,8 +185,8 @@ def conversation_mark_read(*, conversation: Conversation, user: User) -> None:
 
 def _seen_until(side: str):
     return Greatest(
-        Coalesce(f"{side}_read_at", Value(_LONG_AGO), output_field=DateTimeField()),
-        Coalesce(f"{side}_notified_at", Value(_LONG_AGO), output_field=DateTimeField()),
+        Coalesce(f"{side}_read_at", Value(NEVER), output_field=DateTimeField()),
+        Coalesce(f"{side}_notified_at", Value(NEVER), output_field=DateTimeField()),
     )
 
 

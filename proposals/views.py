@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from marketplace.errors import DomainError, NotAllowed
+from marketplace.views_helpers import run_action
 from projects.models import Project
 from proposals.forms import MessageForm, PhasingCommentForm, ProposalForm, phase_formset
 from proposals.models import Conversation, Message, Proposal
@@ -36,19 +37,6 @@ def _back_to_project(project_id: int, anchor: str = "proposal"):
     return redirect(f"{reverse('project_detail', args=[project_id])}#{anchor}")
 
 
-def _run(request, action, success: str):
-    """Call a service; 403 when it says not allowed, a message for any other refusal."""
-    try:
-        result = action()
-    except NotAllowed as error:
-        raise PermissionDenied(error.message) from error
-    except DomainError as error:
-        messages.error(request, error.message)
-        return None
-    messages.success(request, success)
-    return result
-
-
 @login_required
 @require_POST
 def proposal_create(request, pk: int):
@@ -57,7 +45,7 @@ def proposal_create(request, pk: int):
     if not form.is_valid():
         request.session["proposal_form"] = request.POST.dict()  # shown again, with its errors, on the project page
         return _back_to_project(pk)
-    _run(
+    run_action(
         request,
         lambda: proposal_submit(project=project, freelancer=request.user, **form.cleaned_data),
         _("Your proposal is sent. You can talk with the employer and edit it until you are chosen."),
@@ -75,7 +63,7 @@ def proposal_update(request, pk: int):
     if not form.is_valid():
         request.session["proposal_form"] = request.POST.dict()
         return _back_to_project(proposal.project_id)
-    _run(
+    run_action(
         request,
         lambda: proposal_edit(proposal=proposal, by=request.user, **form.cleaned_data),
         _("Your proposal is updated."),
@@ -87,7 +75,7 @@ def proposal_update(request, pk: int):
 @require_POST
 def proposal_withdraw_view(request, pk: int):
     proposal = get_object_or_404(Proposal, pk=pk)
-    _run(request, lambda: proposal_withdraw(proposal=proposal, by=request.user), _("Your proposal is withdrawn."))
+    run_action(request, lambda: proposal_withdraw(proposal=proposal, by=request.user), _("Your proposal is withdrawn."))
     return _back_to_project(proposal.project_id)
 
 
@@ -108,7 +96,7 @@ def proposal_review_view(request, pk: int):
     if status is None:
         messages.error(request, _("Unknown action."))
     else:
-        _run(request, lambda: proposal_review(proposal=proposal, by=request.user, status=status), _("Saved."))
+        run_action(request, lambda: proposal_review(proposal=proposal, by=request.user, status=status), _("Saved."))
     return redirect(f"{reverse('project_proposals', args=[proposal.project_id])}#proposal-{proposal.pk}")
 
 
@@ -298,7 +286,7 @@ def phasing_answer(request, offer_pk: int, operation: str):
     project_id = offer.proposal.project_id
     if operation == "accept":
         version = request.POST.get("version", "")
-        result = _run(
+        result = run_action(
             request,
             lambda: phasing_offer_accept(
                 offer=offer, by=request.user, version=int(version) if version.isdigit() else 0
@@ -308,11 +296,11 @@ def phasing_answer(request, offer_pk: int, operation: str):
         if result is not None:
             return redirect("workspace", pk=result.pk)
     elif operation == "reject":
-        _run(request, lambda: phasing_offer_reject(offer=offer, by=request.user), _("You rejected the phasing."))
+        run_action(request, lambda: phasing_offer_reject(offer=offer, by=request.user), _("You rejected the phasing."))
     elif operation == "comment":
         form = PhasingCommentForm(request.POST)
         if form.is_valid():
-            _run(
+            run_action(
                 request,
                 lambda: phasing_comment(offer=offer, by=request.user, text=form.cleaned_data["text"]),
                 _("Your comment is sent to the employer's chat."),

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,6 +15,7 @@ from escrow.models import Contract, Dispute, Milestone
 from escrow.phases import project_budget
 from escrow.services import payment_start
 from marketplace.errors import DomainError, NotAllowed
+from marketplace.views_helpers import run_action
 from proposals.models import Proposal
 from reviews.forms import EmployerReviewForm, FreelancerReviewForm
 from reviews.services import review_window_open
@@ -33,16 +34,7 @@ def _contract_for(request, pk: int) -> Contract:
 
 
 def _act(request, pk: int, action, done: str):
-    try:
-        action()
-    except NotAllowed as error:
-        raise PermissionDenied(error.message) from error
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    except DomainError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, done)
+    run_action(request, action, done)
     return redirect("workspace", pk=pk)
 
 

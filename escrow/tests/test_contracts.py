@@ -280,5 +280,8 @@ def test_an_approve_racing_a_sweep_releases_once(require_postgres, deal):
     assert Transaction.objects.filter(kind="release").count() == 1
     assert Milestone.objects.get(pk=milestone.pk).status == Milestone.Status.COMPLETED
     assert _balance(wallet_of(deal["freelancer"])) == 900000
-    assert all(r in (0, 1) or isinstance(r, (Milestone, InvalidTransition)) for r in results), results
+    # Either the sweep released (1) and the approve found it done, or the approve released and the sweep
+    # found nothing to do (0).
+    kinds = sorted(type(r).__name__ if not isinstance(r, int) else str(r) for r in results)
+    assert kinds in (["1", "InvalidTransition"], ["0", "Milestone"]), results
     assert ledger_check().clean

@@ -91,9 +91,8 @@ def test_single_delivery_story(browser, site, language):
     boss.goto(project_url + "proposals/")
     boss.click(f"[data-testid=select-{freelancer.username}]")
     boss.wait_for_url(re.compile(r"/sandbox-bank/"))
-    assert "500" in boss.inner_text("[data-testid=bank-amount]") or "۵۰۰" in boss.inner_text(
-        "[data-testid=bank-amount]"
-    )
+    bank_amount = boss.inner_text("[data-testid=bank-amount]").translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789"))
+    assert re.sub(r"[^0-9]", "", bank_amount) == "500000"  # half of the 1,000,000 proposal
     boss.click("[data-testid=bank-pay]")
     boss.wait_for_url(re.compile(r"/workspace/\d+/$"))
     workspace_url = boss.url

@@ -180,19 +180,8 @@ class Command(BaseCommand):
 
     def _seed_contracts(self) -> None:
         """One single-delivery contract in each state, moved there by the real services and the ledger."""
-        import io
-        import zipfile
-
-        from django.core.files.uploadedfile import SimpleUploadedFile
 
         from escrow import contracts
-
-        def work_zip(title):
-            buffer = io.BytesIO()
-            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-                archive.writestr("README.txt", f"{title}\n")
-                archive.writestr("src/index.html", f"<h1>{title}</h1>")
-            return SimpleUploadedFile("delivery.zip", buffer.getvalue(), content_type="application/zip")
 
         states = [
             ("david", "mina", "Brand identity for a coffee roaster", "6000000", "awaiting"),
@@ -224,7 +213,7 @@ class Command(BaseCommand):
             contracts.contract_accept(contract=contract, by=freelancer)
             if state == "in_progress":
                 continue
-            contracts.deliverable_upload(milestone=milestone, by=freelancer, upload=work_zip(title))
+            contracts.deliverable_upload(milestone=milestone, by=freelancer, upload=self._zip(title))
             contracts.milestone_mark_delivered(milestone=milestone, by=freelancer)
             contracts.milestone_fund(milestone=milestone, by=owner)
             if state == "disputed":
