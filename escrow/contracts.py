@@ -8,18 +8,28 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone, translation
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from accounts.models import User
-from escrow.ledger import escrow_account, post_funding, post_refund, post_release, post_split, wallet_of
+from escrow.ledger import (
+    escrow_account,
+    post_funding,
+    post_refund,
+    post_release,
+    post_split,
+    split_commission,
+    wallet_of,
+)
 from escrow.models import Contract, Dispute, Milestone, MilestoneEvent
 from marketplace.currency import round_amount
 from marketplace.errors import DomainError, InvalidTransition, NotAllowed
 from marketplace.uploads import atomic_with_file_cleanup, clean_attachment, inspect_zip
+from notifications.models import Notification
+from notifications.services import notify
 from projects.models import Project
 from proposals.models import Proposal
 
@@ -46,12 +56,14 @@ def _move(milestone: Milestone, to: str) -> str:
     return before
 
 
-def notify(users, subject: str, body: str, heading: str = "") -> None:
-    """E-mail each user in their own language (subject and body are gettext_noop-marked msgids)."""
-    for user in users:
-        with translation.override(user.language or settings.LANGUAGE_CODE):
-            text = f"{heading}\n\n{_(body)}" if heading else _(body)
-            send_mail(_(subject), f"{text}\n\n{settings.SITE_URL}", None, [user.email])
+def notify_parties(milestone: Milestone, kind: str, recipients, *, actor=None, **params) -> None:
+    """Notify about a milestone's event, linking to its workspace; `role` tells each side's text apart."""
+    contract = milestone.contract
+    url = reverse("workspace", args=[contract.pk])
+    details = {"project": contract.project.title, "phase": milestone.title, "currency": contract.currency, **params}
+    for user in recipients:
+        role = contract.party(user) or ""
+        notify([user], kind, actor=actor, url=url, role=role, **details)
 
 
 def _employer_only(milestone: Milestone, user: User) -> None:
@@ -91,6 +103,7 @@ def contract_select(*, proposal: Proposal, by: User) -> Contract:
         upfront_share=settings.ESCROW_UPFRONT_SHARE,
     )  # fmt: skip
     _event(milestone, MilestoneEvent.Kind.CREATED, actor=by, amount=proposal.amount)
+    notify_parties(milestone, Notification.Kind.PROPOSAL_SELECTED, [contract.freelancer], actor=by)
     return contract
 
 
@@ -128,12 +141,16 @@ def milestone_fund(*, milestone: Milestone, by: User, amount: Decimal | None = N
     _after_funding(milestone, timezone.now())
     milestone.save(update_fields=["funded", "status", "auto_release_at"])
     _event(milestone, MilestoneEvent.Kind.FUNDED, actor=by, before=before, amount=amount)
-    phase_paid = before == Milestone.Status.PENDING and milestone.status == Milestone.Status.FUNDED
-    if phase_paid and milestone.contract.status == Contract.Status.ACTIVE:  # the freelancer may start this phase
-        freelancer, title = milestone.contract.freelancer, milestone.title
-        subject = gettext_noop("A phase is paid: you may start")
-        body = gettext_noop("The employer paid the phase into secure payment.")
-        transaction.on_commit(lambda: notify([freelancer], subject, body, title))
+    if before == Milestone.Status.PENDING and milestone.status == Milestone.Status.FUNDED:
+        # The upfront share of a single delivery (the freelancer may accept), or a phase paid in full (may start).
+        active = milestone.contract.status == Contract.Status.ACTIVE
+        kind = Notification.Kind.PHASE_FUNDED if active else Notification.Kind.UPFRONT_PAID
+    elif before != Milestone.Status.PENDING and milestone.fully_funded:
+        kind = Notification.Kind.REMAINDER_PAID
+    else:
+        kind = None
+    if kind:
+        notify_parties(milestone, kind, [milestone.contract.freelancer], actor=by, amount=amount)
     return milestone
 
 
@@ -164,18 +181,14 @@ def contract_accept(*, contract: Contract, by: User) -> Contract:
     contract.accepted_at = timezone.now()
     contract.save(update_fields=["status", "accepted_at"])
     _event(milestone, MilestoneEvent.Kind.ACCEPTED, actor=by)
+    notify_parties(milestone, Notification.Kind.WORK_ACCEPTED, [contract.employer], actor=by)
     others = User.objects.filter(
         proposals__project=contract.project, proposals__status__in=[Proposal.Status.SENT, Proposal.Status.SHORTLISTED]
     ).exclude(pk=by.pk)
-    project_title = contract.project.title
-    transaction.on_commit(
-        lambda: notify(
-            others,
-            gettext_noop("A project you bid on is taken"),
-            gettext_noop("Another freelancer was chosen for a project you bid on."),
-            project_title,
-        )
-    )
+    notify(
+        others.select_related("profile"), Notification.Kind.PROPOSAL_NOT_SELECTED,
+        url=reverse("project_detail", args=[contract.project_id]), project=contract.project.title,
+    )  # fmt: skip
     return contract
 
 
@@ -210,7 +223,9 @@ def contract_decline(*, contract: Contract, by: User) -> Contract:
         raise NotAllowed(_("Only the freelancer can do this."))
     if contract.status != Contract.Status.AWAITING_ACCEPTANCE:
         raise InvalidTransition(_("This contract is not waiting for an answer."))
-    _unwind(contract, _lock(contract.milestones.first()), actor=by, kind=MilestoneEvent.Kind.DECLINED)
+    milestone = _lock(contract.milestones.first())
+    _unwind(contract, milestone, actor=by, kind=MilestoneEvent.Kind.DECLINED)
+    notify_parties(milestone, Notification.Kind.WORK_DECLINED, [contract.employer], actor=by)
     return contract
 
 
@@ -223,7 +238,9 @@ def contract_cancel_unanswered(*, contract: Contract, by: User, now=None) -> Con
         raise InvalidTransition(_("This contract is not waiting for an answer."))
     if (now or timezone.now()) < contract.created_at + timedelta(days=settings.ACCEPTANCE_DAYS):
         raise InvalidTransition(_("The freelancer has %(days)s days to answer.") % {"days": settings.ACCEPTANCE_DAYS})
-    _unwind(contract, _lock(contract.milestones.first()), actor=by, kind=MilestoneEvent.Kind.CANCELLED)
+    milestone = _lock(contract.milestones.first())
+    _unwind(contract, milestone, actor=by, kind=MilestoneEvent.Kind.CANCELLED)
+    notify_parties(milestone, Notification.Kind.CONTRACT_CANCELLED, [contract.freelancer], actor=by)
     return contract
 
 
@@ -271,12 +288,7 @@ def milestone_mark_delivered(*, milestone: Milestone, by: User) -> Milestone:
     _after_funding(milestone, now)
     milestone.save(update_fields=["status", "delivered_at", "auto_release_at"])
     _event(milestone, MilestoneEvent.Kind.DELIVERED, actor=by, before=before)
-    employer = milestone.contract.employer
-    transaction.on_commit(
-        lambda: notify(
-            [employer], gettext_noop("The work is delivered"), gettext_noop("Open the workspace to review it.")
-        )
-    )
+    notify_parties(milestone, Notification.Kind.DELIVERED, [milestone.contract.employer], actor=by)
     return milestone
 
 
@@ -326,10 +338,11 @@ def _release(milestone: Milestone, *, actor: User | None, kind: str) -> Mileston
         dispute.resolution = _("The employer approved the work.")
         dispute.save(update_fields=["status", "resolved_at", "resolution"])
     complete_if_done(contract)
-    people = [contract.employer, contract.freelancer]
-    transaction.on_commit(
-        lambda: notify(people, gettext_noop("Payment released"), gettext_noop("The milestone is completed and paid."))
-    )
+    net = split_commission(amount, contract.currency)[0]
+    if kind == MilestoneEvent.Kind.AUTO_RELEASED:
+        notify_parties(milestone, Notification.Kind.AUTO_RELEASED, [contract.employer, contract.freelancer], amount=net)
+    else:
+        notify_parties(milestone, Notification.Kind.RELEASED, [contract.freelancer], actor=actor, amount=net)
     return milestone
 
 
@@ -377,6 +390,36 @@ def release_due_escrow(*, now=None) -> int:
     return released
 
 
+def warn_before_auto_release(*, now=None) -> int:
+    """Tell employers whose review clock runs out within ESCROW_AUTO_RELEASE_WARNING. Each release time is warned
+    about once, however often and concurrently this runs. Returns how many were warned."""
+    now = now or timezone.now()
+    due = Milestone.objects.filter(
+        status=Milestone.Status.DELIVERED, auto_release_at__gt=now,
+        auto_release_at__lte=now + settings.ESCROW_AUTO_RELEASE_WARNING,
+    ).exclude(release_warned_for=F("auto_release_at"))  # fmt: skip
+    warned = 0
+    for pk in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            milestone = (
+                Milestone.objects.select_for_update(skip_locked=True)
+                .select_related("contract__project", "contract__employer")
+                .filter(pk=pk, status=Milestone.Status.DELIVERED, auto_release_at__gt=now)
+                .exclude(release_warned_for=F("auto_release_at"))
+                .first()
+            )
+            if milestone is None or _open_dispute(milestone):
+                continue
+            milestone.release_warned_for = milestone.auto_release_at
+            milestone.save(update_fields=["release_warned_for"])
+            notify_parties(
+                milestone, Notification.Kind.AUTO_RELEASE_SOON, [milestone.contract.employer],
+                when=milestone.auto_release_at.isoformat(),
+            )  # fmt: skip
+            warned += 1
+    return warned
+
+
 # --- disputes ------------------------------------------------------------------------------------------
 
 
@@ -398,12 +441,7 @@ def dispute_open(*, milestone: Milestone, by: User, reason: str, description: st
             saved.append(dispute.attachment)
         dispute.save()
         _event(locked, MilestoneEvent.Kind.DISPUTE_OPENED, actor=by, before=before, note=description)
-        freelancer = locked.contract.freelancer
-        transaction.on_commit(
-            lambda: notify(
-                [freelancer], gettext_noop("A dispute was created"), "The employer asks for a fix. Open the workspace."
-            )
-        )
+        notify_parties(locked, Notification.Kind.DISPUTE_OPENED, [locked.contract.freelancer], actor=by)
         return dispute
 
     return atomic_with_file_cleanup(open_)
@@ -419,6 +457,8 @@ def dispute_answer(*, dispute: Dispute, by: User, message: str) -> Dispute:
     dispute.status = Dispute.Status.ANSWERED
     dispute.save(update_fields=["status"])
     _event(dispute.milestone, MilestoneEvent.Kind.DISPUTE_ANSWERED, actor=by, note=message)
+    employer = dispute.milestone.contract.employer
+    notify_parties(dispute.milestone, Notification.Kind.DISPUTE_ANSWERED, [employer], actor=by)
     return dispute
 
 
@@ -432,6 +472,15 @@ def dispute_escalate(*, dispute: Dispute, by: User, note: str = "") -> Dispute:
     dispute.status = Dispute.Status.ESCALATED
     dispute.save(update_fields=["status"])
     _event(dispute.milestone, MilestoneEvent.Kind.DISPUTE_ESCALATED, actor=by, note=note)
+    contract = dispute.milestone.contract
+    other = contract.freelancer if by.pk == contract.employer_id else contract.employer
+    notify_parties(dispute.milestone, Notification.Kind.DISPUTE_ESCALATED, [other], actor=by)
+    parties = [contract.employer_id, contract.freelancer_id]
+    staff = User.objects.filter(is_staff=True, is_active=True).exclude(pk__in=parties)
+    notify(
+        staff.select_related("profile"), Notification.Kind.DISPUTE_ESCALATED, actor=by,
+        url=reverse("admin:escrow_dispute_change", args=[dispute.pk]), project=contract.project.title,
+    )  # fmt: skip
     return dispute
 
 
@@ -471,10 +520,5 @@ def dispute_resolve(*, dispute: Dispute, by: User, outcome: str, to_freelancer: 
     dispute.status, dispute.resolved_by, dispute.resolved_at = Dispute.Status.RESOLVED, by, timezone.now()
     dispute.resolution = (note or outcome)[:255]
     dispute.save(update_fields=["status", "resolved_by", "resolved_at", "resolution"])
-    people = [contract.employer, contract.freelancer]
-    transaction.on_commit(
-        lambda: notify(
-            people, gettext_noop("The dispute is resolved"), gettext_noop("Open the workspace for the outcome.")
-        )
-    )
+    notify_parties(milestone, Notification.Kind.DISPUTE_RESOLVED, [contract.employer, contract.freelancer], actor=by)
     return dispute

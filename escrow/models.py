@@ -321,6 +321,8 @@ class Milestone(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING, db_index=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     auto_release_at = models.DateTimeField(_("released automatically at"), null=True, blank=True, db_index=True)
+    # The auto_release_at the employer was last warned about: a new delivery sets a new time and a new warning.
+    release_warned_for = models.DateTimeField(_("warned of the release at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

@@ -10,15 +10,17 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Sum
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from accounts.models import User
-from escrow.contracts import complete_if_done, notify
+from escrow.contracts import complete_if_done
 from escrow.models import Contract, Milestone, MilestoneEvent
 from marketplace.currency import round_amount
 from marketplace.errors import DomainError, InvalidTransition, NotAllowed
+from notifications.models import Notification
+from notifications.services import notify
 from projects.models import Project
 from proposals.models import Conversation, PhasingOffer, PhasingOfferPhase, Proposal
 from proposals.services import message_send
@@ -90,6 +92,11 @@ def phasing_offer_send(
         )
         for n, p in enumerate(phases, start=1)
     )  # fmt: skip
+    notify(
+        [proposal.freelancer], Notification.Kind.PHASING_REVISED if previous else Notification.Kind.PHASING_OFFERED,
+        actor=by, url=f"{reverse('project_detail', args=[project.pk])}#proposal", project=project.title,
+        amount=sum(p.amount for p in phases), currency=project.currency,
+    )  # fmt: skip
     return offer
 
 
@@ -129,12 +136,10 @@ def phasing_offer_accept(*, offer: PhasingOffer, by: User, version: int) -> Cont
         )
     for earlier in {phase.replaces.contract for phase in phases if phase.replaces_id}:
         complete_if_done(earlier)  # its remaining phases went to this freelancer
-        previous, title = earlier.freelancer, project.title
-        subject = gettext_noop("Later phases go to another freelancer")
-        body = gettext_noop(
-            "The employer gave the remaining phases to another freelancer. What you were paid stays yours."
-        )
-        transaction.on_commit(lambda p=previous, s=subject, b=body, t=title: notify([p], s, b, t))
+        notify(
+            [earlier.freelancer], Notification.Kind.PHASES_REASSIGNED, actor=project.owner,
+            url=reverse("workspace", args=[earlier.pk]), project=project.title,
+        )  # fmt: skip
     offer.status, offer.answered_at = PhasingOffer.Status.ACCEPTED, timezone.now()
     offer.save(update_fields=["status", "answered_at"])
     proposal.status = Proposal.Status.SELECTED
@@ -142,6 +147,10 @@ def phasing_offer_accept(*, offer: PhasingOffer, by: User, version: int) -> Cont
     if project.status == Project.Status.OPEN:
         project.status = Project.Status.IN_PROGRESS
         project.save(update_fields=["status", "updated_at"])
+    notify(
+        [project.owner], Notification.Kind.PHASING_ACCEPTED, actor=by,
+        url=reverse("workspace", args=[contract.pk]), project=project.title,
+    )  # fmt: skip
     return contract
 
 
@@ -159,6 +168,10 @@ def phasing_offer_reject(*, offer: PhasingOffer, by: User) -> PhasingOffer:
     project = offer.proposal.project
     project.proposal_count = project.proposals.exclude(status=Proposal.Status.WITHDRAWN).count()
     project.save(update_fields=["proposal_count"])
+    notify(
+        [project.owner], Notification.Kind.PHASING_REJECTED, actor=by,
+        url=reverse("project_proposals", args=[project.pk]), project=project.title,
+    )  # fmt: skip
     return offer
 
 

@@ -5,10 +5,9 @@ import secrets
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Profile, User
@@ -26,6 +25,8 @@ from escrow.ledger import (
 from escrow.models import Payment, PaymentEvent, Transaction, Withdrawal
 from marketplace.currency import round_amount
 from marketplace.errors import DomainError, InvalidTransition, NotAllowed
+from notifications.models import Notification
+from notifications.services import notify
 
 logger = logging.getLogger(__name__)
 
@@ -181,17 +182,12 @@ def withdrawal_request(*, user: User, amount: Decimal, currency: str | None = No
 
 
 def _notify_withdrawal(withdrawal: Withdrawal) -> None:
-    user = withdrawal.user
-    with translation.override(user.language or settings.LANGUAGE_CODE):
-        body = render_to_string(
-            "escrow/email/withdrawal_processed.txt",
-            {"withdrawal": withdrawal, "user": user, "site_url": settings.SITE_URL, "SITE_NAME": settings.SITE_NAME},
-        )
-        if withdrawal.status == Withdrawal.Status.PAID:
-            subject = _("Your withdrawal is paid")
-        else:
-            subject = _("Your withdrawal was returned to your wallet")
-        send_mail(subject, body, None, [user.email])
+    paid = withdrawal.status == Withdrawal.Status.PAID
+    notify(
+        [withdrawal.user], Notification.Kind.WITHDRAWAL_PAID if paid else Notification.Kind.WITHDRAWAL_REJECTED,
+        url=reverse("payment_settings"), amount=withdrawal.amount, currency=withdrawal.currency,
+        reference=withdrawal.bank_reference, note=withdrawal.staff_note,
+    )  # fmt: skip
 
 
 def _withdrawal_process(*, withdrawal: Withdrawal, by: User, to: str, **fields) -> Withdrawal:

@@ -88,6 +88,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "marketplace.context_processors.site",
                 "proposals.context_processors.unread_messages",
+                "notifications.context_processors.unread_notifications",
             ],
             "builtins": ["marketplace.templatetags.l10n_fa"],
         },
@@ -163,6 +164,8 @@ CELERY_BEAT_SCHEDULE = {
     "unread-message-digest": {"task": "proposals.tasks.send_unread_digests", "schedule": 300.0},
     # Release the escrow of milestones whose two-day review clock has run out (escrow.contracts).
     "release-due-escrow": {"task": "escrow.tasks.release_due_escrow", "schedule": 60.0},
+    # Warn employers a few hours before that release (escrow.contracts.warn_before_auto_release).
+    "warn-before-auto-release": {"task": "escrow.tasks.warn_before_auto_release", "schedule": 300.0},
     # Publish lone reviews whose 14-day window has closed (reviews are double-blind until then).
     "publish-due-reviews": {"task": "reviews.tasks.publish_due_reviews", "schedule": 3600.0},
 }
@@ -288,6 +291,8 @@ ZIP_MAX_ENTRIES = 5000
 ZIP_MAX_UNCOMPRESSED_BYTES = 2 * 1024 * 1024 * 1024
 ZIP_MAX_RATIO = 100  # uncompressed / compressed, over the whole archive
 ESCROW_AUTO_RELEASE_DELAY = timedelta(hours=env.float("ESCROW_AUTO_RELEASE_HOURS", default=48))
+# The employer is warned this long before the automatic release.
+ESCROW_AUTO_RELEASE_WARNING = timedelta(hours=env.float("ESCROW_AUTO_RELEASE_WARNING_HOURS", default=6))
 
 # --- Security ---------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

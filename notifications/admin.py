@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from notifications.models import OutgoingEmail
+from notifications.models import Notification, OutgoingEmail
 from notifications.services import email_retry
 
 
@@ -35,3 +35,18 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
             ngettext("%(count)d e-mail queued again.", "%(count)d e-mails queued again.", count) % {"count": count},
             messages.SUCCESS,
         )
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["recipient", "kind", "created_at", "read_at"]
+    list_filter = ["kind"]
+    search_fields = ["recipient__email", "recipient__username"]
+    list_select_related = ["recipient"]
+    readonly_fields = [f.name for f in Notification._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

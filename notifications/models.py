@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -45,3 +46,91 @@ class OutgoingEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {', '.join(self.to)}"
+
+
+class Notification(models.Model):
+    """One event in a user's notification centre. Its text is rendered when read, in the reader's language, from
+    the kind and `params` (see notifications.kinds)."""
+
+    class Kind(models.TextChoices):
+        PROPOSAL_NEW = "proposal_new", _("New proposal")
+        PROPOSAL_EDITED = "proposal_edited", _("Proposal edited")
+        MESSAGES_UNREAD = "messages_unread", _("Unread messages")
+        PROPOSAL_SELECTED = "proposal_selected", _("Proposal selected")
+        PROPOSAL_NOT_SELECTED = "proposal_not_selected", _("Another freelancer chosen")
+        UPFRONT_PAID = "upfront_paid", _("Upfront paid")
+        WORK_ACCEPTED = "work_accepted", _("Work accepted by the freelancer")
+        WORK_DECLINED = "work_declined", _("Work declined by the freelancer")
+        CONTRACT_CANCELLED = "contract_cancelled", _("Contract cancelled")
+        PHASING_OFFERED = "phasing_offered", _("Phasing offered")
+        PHASING_REVISED = "phasing_revised", _("Phasing revised")
+        PHASING_ACCEPTED = "phasing_accepted", _("Phasing accepted")
+        PHASING_REJECTED = "phasing_rejected", _("Phasing rejected")
+        PHASES_REASSIGNED = "phases_reassigned", _("Later phases given to someone else")
+        PHASE_FUNDED = "phase_funded", _("Contract finalized")
+        DELIVERED = "delivered", _("Work delivered")
+        REMAINDER_PAID = "remainder_paid", _("Remainder paid")
+        RELEASED = "released", _("Payment released")
+        AUTO_RELEASE_SOON = "auto_release_soon", _("Automatic release soon")
+        AUTO_RELEASED = "auto_released", _("Payment released automatically")
+        DISPUTE_OPENED = "dispute_opened", _("Dispute opened")
+        DISPUTE_ANSWERED = "dispute_answered", _("Dispute answered")
+        DISPUTE_ESCALATED = "dispute_escalated", _("Dispute sent to the platform")
+        DISPUTE_RESOLVED = "dispute_resolved", _("Dispute resolved")
+        WITHDRAWAL_PAID = "withdrawal_paid", _("Withdrawal paid")
+        WITHDRAWAL_REJECTED = "withdrawal_rejected", _("Withdrawal returned")
+        REVIEW_PUBLISHED = "review_published", _("Review published")
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    params = models.JSONField(_("details"), default=dict, blank=True)
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="notif_recipient_recent_idx"),
+            models.Index(
+                fields=["recipient"], condition=models.Q(read_at__isnull=True), name="notif_recipient_unread_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.recipient_id}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+    @property
+    def text(self) -> str:
+        from notifications.kinds import describe
+
+        return describe(self.kind, self.params)
+
+    @property
+    def group(self) -> str:
+        from notifications.kinds import SPECS
+
+        return SPECS[self.kind].group if self.kind in SPECS else ""
+
+
+class EmailPreference(models.Model):
+    """Which kinds of notification a user does not want by e-mail (they always reach the notification centre)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_preference")
+    muted = models.JSONField(_("kinds not e-mailed"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("e-mail preference")
+        verbose_name_plural = _("e-mail preferences")
+
+    def __str__(self) -> str:
+        return str(self.user)

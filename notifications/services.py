@@ -1,14 +1,17 @@
-"""The e-mail outbox: queue a message with the action that caused it, deliver it from a worker."""
+"""Notifications (the in-app centre and the e-mail that goes with each) and the e-mail outbox that carries them:
+a message is queued with the action that caused it and delivered from a worker."""
 
 import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives, get_connection, send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 
-from notifications.models import OutgoingEmail
+from notifications.kinds import describe
+from notifications.models import EmailPreference, Notification, OutgoingEmail
 
 logger = logging.getLogger(__name__)
 
@@ -113,3 +116,72 @@ def email_retry(*, email: OutgoingEmail) -> None:
         status=OutgoingEmail.Status.QUEUED, attempts=0, next_attempt_at=timezone.now()
     )
     transaction.on_commit(lambda: _dispatch(email.pk))
+
+
+# --- notifications -------------------------------------------------------------------------------------
+
+
+def _plain(value):
+    return str(value) if value is not None else ""
+
+
+def email_wanted(*, users, kind: str) -> set[int]:
+    """The ids of `users` who have not turned off e-mail for this kind (one query)."""
+    ids = {user.pk for user in users}
+    muted = EmailPreference.objects.filter(user_id__in=ids).values_list("user_id", "muted")
+    return ids - {user_id for user_id, kinds in muted if kind in (kinds or [])}
+
+
+def notify(recipients, kind: str, *, actor=None, url: str = "", email: bool = True, **params) -> list[Notification]:
+    """Tell each recipient about an event: a row in their notification centre and, unless they turned this kind
+    off, an e-mail in their own language. Both are written in the caller's transaction, so they exist exactly
+    when the event does; the e-mail leaves through the outbox once it commits."""
+    people = list({user.pk: user for user in recipients if user is not None and user.is_active}.values())
+    if not people:
+        return []
+    if actor is not None:
+        params.setdefault("name", actor.display_name)
+    params = {key: _plain(value) for key, value in params.items()}
+    notifications = Notification.objects.bulk_create(
+        Notification(recipient=user, kind=kind, actor=actor, params=params, url=url) for user in people
+    )
+    if email:
+        wanted = email_wanted(users=people, kind=kind)
+        for user in people:
+            if user.pk in wanted and user.email:
+                _email(user, kind, params, url)
+    return notifications
+
+
+def _email(user, kind: str, params: dict, url: str) -> None:
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        label = Notification.Kind(kind).label
+        project = params.get("project", "")
+        body = render_to_string(
+            "notifications/email/notification.txt",
+            {
+                "user": user,
+                "text": describe(kind, params),
+                "link": f"{settings.SITE_URL}{url}" if url else settings.SITE_URL,
+                "site_url": settings.SITE_URL,
+                "SITE_NAME": settings.SITE_NAME,
+            },
+        )
+        send_mail(f"{label}: {project}" if project else str(label), body, None, [user.email])
+
+
+def notification_mark_read(*, user, notification_id: int | None = None) -> int:
+    """Mark one of the user's notifications read, or all of them; returns how many changed."""
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if notification_id is not None:
+        unread = unread.filter(pk=notification_id)
+    return unread.update(read_at=timezone.now())
+
+
+def email_preferences_save(*, user, muted) -> EmailPreference:
+    """Store which kinds the user does not want e-mailed; unknown kinds are ignored."""
+    known = set(Notification.Kind.values)
+    preference, _created = EmailPreference.objects.update_or_create(
+        user=user, defaults={"muted": sorted(set(muted) & known)}
+    )
+    return preference

@@ -9,12 +9,15 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, DateTimeField, F, Q, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from marketplace.errors import DomainError, InvalidTransition, NotAllowed
 from marketplace.uploads import atomic_with_file_cleanup, clean_attachment
+from notifications.models import Notification
+from notifications.services import email_wanted, notify
 from projects.models import Project
 from proposals.models import Conversation, Message, Proposal, ProposalRevision
 
@@ -74,6 +77,11 @@ def proposal_submit(
             )
             Conversation.objects.get_or_create(project=project, freelancer=freelancer)
             _recount(project)
+            notify(
+                [project.owner], Notification.Kind.PROPOSAL_NEW, actor=freelancer,
+                url=reverse("project_proposals", args=[project.pk]), project=project.title,
+                amount=amount, currency=project.currency,
+            )  # fmt: skip
             return proposal
     except IntegrityError as error:  # a second submission racing the first one
         raise DuplicateProposal(_("You have already sent a proposal on this project; edit it instead.")) from error
@@ -102,6 +110,12 @@ def proposal_edit(*, proposal: Proposal, by: User, amount: Decimal, delivery_day
         delivery_days=delivery_days,
         cover_letter=cover_letter,
     )
+    project = proposal.project
+    notify(
+        [project.owner], Notification.Kind.PROPOSAL_EDITED, actor=by,
+        url=reverse("project_proposals", args=[project.pk]), project=project.title,
+        amount=amount, currency=project.currency,
+    )  # fmt: skip
     return proposal
 
 
@@ -221,6 +235,15 @@ def unread_digest_send(*, now: datetime | None = None) -> int:
     for entries in pending.values():
         recipient = entries[0][3]
         with transaction.atomic(), translation.override(recipient.language or settings.LANGUAGE_CODE):
+            for conversation, _count, side, _recipient in entries:
+                other = conversation.freelancer if side == "employer" else conversation.project.owner
+                notify(
+                    [recipient], Notification.Kind.MESSAGES_UNREAD, actor=other, email=False,
+                    url=reverse("conversation_detail", args=[conversation.pk]), project=conversation.project.title,
+                )  # fmt: skip
+                Conversation.objects.filter(pk=conversation.pk).update(**{f"{side}_notified_at": now})
+            if not email_wanted(users=[recipient], kind=Notification.Kind.MESSAGES_UNREAD):
+                continue
             body = render_to_string(
                 "proposals/email/unread_digest.txt",
                 {
@@ -231,7 +254,5 @@ def unread_digest_send(*, now: datetime | None = None) -> int:
                 },
             )
             send_mail(_("You have unread messages"), body, None, [recipient.email])
-            for conversation, _count, side, _recipient in entries:
-                Conversation.objects.filter(pk=conversation.pk).update(**{f"{side}_notified_at": now})
         sent += 1
     return sent

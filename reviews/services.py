@@ -3,12 +3,15 @@
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from escrow.models import Contract
 from marketplace.errors import DomainError, InvalidTransition, NotAllowed
+from notifications.models import Notification
+from notifications.services import notify
 from reviews.models import Review
 
 REVIEW_WINDOW = timedelta(days=14)
@@ -59,19 +62,34 @@ def review_submit(*, contract: Contract, by: User, rating: int, comment: str = "
                 **aspects,
             )
             if Review.objects.filter(contract=contract).count() == 2:
-                Review.objects.filter(contract=contract, published_at__isnull=True).update(published_at=timezone.now())
+                _publish(Review.objects.filter(contract=contract, published_at__isnull=True), timezone.now())
                 review.refresh_from_db()
             return review
     except IntegrityError as error:
         raise InvalidTransition(_("You have already reviewed this contract.")) from error
 
 
+def _publish(reviews, now) -> int:
+    """Publish these reviews and tell each person reviewed. The caller is in a transaction."""
+    published = 0
+    reviews = reviews.select_for_update(of=("self",)).select_related("author__profile", "subject", "contract__project")
+    for review in reviews:
+        review.published_at = now
+        review.save(update_fields=["published_at"])
+        notify(
+            [review.subject], Notification.Kind.REVIEW_PUBLISHED, actor=review.author,
+            url=reverse("profile_public", args=[review.subject.username]) + "#feedback",
+            project=review.contract.project.title, rating=review.rating,
+        )  # fmt: skip
+        published += 1
+    return published
+
+
+@transaction.atomic
 def reviews_publish_due(*, now=None) -> int:
     """Publish the lone reviews whose window has closed (a daily beat task). Returns how many."""
     now = now or timezone.now()
-    return Review.objects.filter(published_at__isnull=True, contract__closed_at__lt=now - REVIEW_WINDOW).update(
-        published_at=now
-    )
+    return _publish(Review.objects.filter(published_at__isnull=True, contract__closed_at__lt=now - REVIEW_WINDOW), now)
 
 
 @transaction.atomic

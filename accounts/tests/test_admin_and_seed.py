@@ -29,6 +29,12 @@ def test_seed_demo_is_idempotent_and_prints_the_credentials(capsys):
     staff = User.objects.get(email="admin@example.com")
     assert staff.is_staff and staff.is_superuser
     call_command("check_ledger")  # the demo balances went through the ledger: the books are clean
+    from notifications.models import Notification
+    from reviews.models import Review
+
+    assert Review.objects.filter(published_at__isnull=False).count() == 2  # both sides of the completed contract
+    alex = set(Notification.objects.filter(recipient__username="alex").values_list("kind", flat=True))
+    assert {"proposal_selected", "upfront_paid", "remainder_paid", "released", "review_published"} <= alex
 
 
 @pytest.mark.django_db

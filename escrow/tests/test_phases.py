@@ -16,6 +16,7 @@ from escrow.phases import PhaseInput, phasing_comment, phasing_offer_accept, pha
 from escrow.phases import project_budget as budget_of
 from escrow.tests.test_contracts import zip_file
 from marketplace.errors import DomainError, InvalidTransition, NotAllowed
+from notifications.models import Notification
 from projects.models import Project
 from projects.tests.factories import make_project
 from proposals.models import Message, PhasingOffer, Proposal
@@ -154,7 +155,9 @@ def test_later_phases_go_to_a_second_freelancer(phased, django_capture_on_commit
     phased["freelancer"].save(update_fields=["language"])
     with django_capture_on_commit_callbacks(execute=True):
         contract_two = phasing_offer_accept(offer=offer, by=second_bid.freelancer, version=offer.version)
-    assert any(phased["freelancer"].email in m.to and "another freelancer" in m.subject for m in mail.outbox)
+    assert any(phased["freelancer"].email in m.to and "given to someone else" in m.subject for m in mail.outbox)
+    told = Notification.objects.get(recipient=phased["freelancer"], kind=Notification.Kind.PHASES_REASSIGNED)
+    assert "given to another freelancer" in told.text
 
     assert Milestone.objects.get(pk=two.pk).status == Milestone.Status.CANCELLED
     assert _figures(project) == (20, 0, 5, 15, 0)  # the cancelled phases count nowhere, the new ones in full

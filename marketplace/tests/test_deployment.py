@@ -91,6 +91,19 @@ REDIS_DOWN_SCRIPT = textwrap.dedent(
     print("users", User.objects.filter(email="down@example.com").count())
     print("queued", OutgoingEmail.objects.filter(status="queued", to=["down@example.com"]).count())
     print("elapsed", round(elapsed, 2))
+
+    # An event with a notification: the action succeeds, the notice waits in the centre and the outbox.
+    from decimal import Decimal
+    from notifications.models import Notification
+    from projects.tests.factories import make_project
+    from proposals.services import proposal_submit
+    project = make_project(title="Broker down")
+    started = time.monotonic()
+    proposal_submit(project=project, freelancer=User.objects.get(email="down@example.com"),
+                    amount=Decimal(1000000), delivery_days=5, cover_letter="I can do this while Redis is away.")
+    print("event_elapsed", round(time.monotonic() - started, 2))
+    print("notified", Notification.objects.filter(recipient=project.owner, kind="proposal_new").count())
+    print("notice_queued", OutgoingEmail.objects.filter(status="queued", to=[project.owner.email]).count())
     """
 )
 
@@ -117,3 +130,6 @@ def test_requests_succeed_quickly_while_redis_is_down(tmp_path):
     assert lines["queued"] == "1"
     # Before the producer retry policy was set, one failed publish alone took 2 s (kombu's retry interval).
     assert float(lines["elapsed"]) < 2.0, result.stdout
+    assert lines["notified"] == "1"
+    assert lines["notice_queued"] == "1"
+    assert float(lines["event_elapsed"]) < 2.0, result.stdout

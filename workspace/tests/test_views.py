@@ -14,6 +14,7 @@ from escrow.checks import ledger_check
 from escrow.ledger import post_deposit, wallet_of
 from escrow.models import Account, Dispute, Milestone
 from escrow.tests.test_contracts import zip_file
+from notifications.models import Notification
 from projects.tests.factories import make_project
 from proposals.tests.factories import make_proposal
 
@@ -234,7 +235,9 @@ def test_other_bidders_are_told_when_the_work_is_accepted(django_capture_on_comm
     contracts.milestone_fund(milestone=contract.milestones.get(), by=project.owner)
     with django_capture_on_commit_callbacks(execute=True):
         contracts.contract_accept(contract=contract, by=chosen.freelancer)
-    assert [m.to for m in mail.outbox] == [[other.freelancer.email]]
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([other.freelancer.email, project.owner.email])
+    told = Notification.objects.filter(kind=Notification.Kind.PROPOSAL_NOT_SELECTED)
+    assert [n.recipient for n in told] == [other.freelancer]
 
 
 @pytest.mark.django_db

@@ -222,7 +222,18 @@ class Command(BaseCommand):
                     description="Two screens are still in English; please finish them.",
                 )  # fmt: skip
             elif state == "completed":
+                from reviews.services import review_submit
+
                 contracts.milestone_approve(milestone=milestone, by=owner)
+                contract.refresh_from_db()
+                review_submit(
+                    contract=contract, by=owner, rating=5, quality=5, communication=5, on_time=4,
+                    comment="Sharp, persuasive copy delivered a day early. Would hire again.",
+                )  # fmt: skip
+                review_submit(
+                    contract=contract, by=freelancer, rating=5, clarity=5, payment=5,
+                    comment="Clear brief, quick answers and prompt payment.",
+                )  # fmt: skip
 
     def _seed_phased(self) -> None:
         """Seed 002: Sara's class app split into three phases with Reza (phase 1 paid out, phase 2 in progress,

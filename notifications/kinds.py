@@ -1,0 +1,172 @@
+"""What each kind of notification says, and how the e-mail settings group them.
+
+A notification stores its kind and plain parameters (names, titles, amounts); the sentence is made here when it
+is read, in the reader's language. A text may differ by the reader's side of the contract (`params["role"]`).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.utils.translation import gettext_lazy as _
+from djmoney.money import Money
+
+from marketplace import l10n
+from notifications.models import Notification
+
+Kind = Notification.Kind
+
+
+@dataclass(frozen=True)
+class Spec:
+    group: str
+    text: object  # a lazy string, or {role: lazy string}
+
+
+GROUPS = {
+    "proposals": _("Proposals and messages"),
+    "contracts": _("Contracts and phases"),
+    "payments": _("Payments and withdrawals"),
+    "disputes": _("Disputes"),
+    "reviews": _("Reviews"),
+}
+
+SPECS: dict[str, Spec] = {
+    Kind.PROPOSAL_NEW: Spec("proposals", _("%(name)s sent a proposal of %(amount)s on “%(project)s”.")),
+    Kind.PROPOSAL_EDITED: Spec("proposals", _("%(name)s changed their proposal on “%(project)s”: now %(amount)s.")),
+    Kind.MESSAGES_UNREAD: Spec("proposals", _("%(name)s wrote to you about “%(project)s”; the messages are unread.")),
+    Kind.PROPOSAL_SELECTED: Spec(
+        "proposals",
+        _("%(name)s chose your proposal on “%(project)s”. You can accept the work once the upfront share is paid."),
+    ),
+    Kind.PROPOSAL_NOT_SELECTED: Spec("proposals", _("Another freelancer was chosen for “%(project)s”.")),
+    Kind.WORK_ACCEPTED: Spec("contracts", _("%(name)s accepted the work on “%(project)s” and can start.")),
+    Kind.WORK_DECLINED: Spec(
+        "contracts",
+        _("%(name)s declined the work on “%(project)s”. What you paid is back in your wallet; the project is open."),
+    ),
+    Kind.CONTRACT_CANCELLED: Spec(
+        "contracts", _("%(name)s cancelled the contract on “%(project)s”, which was waiting for your answer.")
+    ),
+    Kind.PHASING_OFFERED: Spec(
+        "contracts", _("%(name)s offered you a phasing of “%(project)s”, %(amount)s in all. Accept or reject it.")
+    ),
+    Kind.PHASING_REVISED: Spec(
+        "contracts", _("%(name)s revised the phasing of “%(project)s”, now %(amount)s in all. Read the new version.")
+    ),
+    Kind.PHASING_ACCEPTED: Spec(
+        "contracts", _("%(name)s accepted your phasing of “%(project)s”. Pay the first phase so the work can start.")
+    ),
+    Kind.PHASING_REJECTED: Spec("contracts", _("%(name)s rejected your phasing of “%(project)s”.")),
+    Kind.PHASES_REASSIGNED: Spec(
+        "contracts",
+        _("The remaining phases of “%(project)s” were given to another freelancer. What you were paid stays yours."),
+    ),
+    Kind.DELIVERED: Spec("contracts", _("%(name)s delivered %(work)s. Review it in the workspace.")),
+    Kind.UPFRONT_PAID: Spec(
+        "payments",
+        _("%(name)s paid %(amount)s upfront into secure payment for “%(project)s”. Accept the work to start."),
+    ),
+    Kind.PHASE_FUNDED: Spec(
+        "payments",
+        _("%(name)s paid the phase %(work)s (%(amount)s): the contract is final, you may start."),
+    ),
+    Kind.REMAINDER_PAID: Spec("payments", _("%(name)s paid the rest, %(amount)s, into secure payment for %(work)s.")),
+    Kind.RELEASED: Spec(
+        "payments",
+        {
+            "freelancer": _("The payment for %(work)s is released: %(amount)s is in your wallet."),
+            "employer": _("The payment for %(work)s is released to the freelancer."),
+        },
+    ),
+    Kind.AUTO_RELEASE_SOON: Spec(
+        "payments",
+        _(
+            "The payment for %(work)s will be released to the freelancer on %(when)s, "
+            "unless you approve the work or open a dispute before then."
+        ),
+    ),
+    Kind.AUTO_RELEASED: Spec(
+        "payments",
+        {
+            "freelancer": _("The review period of %(work)s ended: %(amount)s is released to your wallet."),
+            "employer": _("The review period of %(work)s ended: the payment was released to the freelancer."),
+        },
+    ),
+    Kind.WITHDRAWAL_PAID: Spec(
+        "payments", _("Your withdrawal of %(amount)s is paid to your bank account. Bank reference: %(reference)s.")
+    ),
+    Kind.WITHDRAWAL_REJECTED: Spec(
+        "payments", _("Your withdrawal of %(amount)s could not be paid and is back in your wallet. %(note)s")
+    ),
+    Kind.DISPUTE_OPENED: Spec(
+        "disputes",
+        _("%(name)s opened a dispute on %(work)s; the clock is stopped. Answer it in the workspace."),
+    ),
+    Kind.DISPUTE_ANSWERED: Spec(
+        "disputes",
+        _("%(name)s answered the dispute on “%(project)s”. Approve the work or send the dispute to the platform."),
+    ),
+    Kind.DISPUTE_ESCALATED: Spec(
+        "disputes", _("%(name)s sent the dispute on “%(project)s” to the platform; our team will decide.")
+    ),
+    Kind.DISPUTE_RESOLVED: Spec(
+        "disputes", _("The platform settled the dispute on “%(project)s”. The outcome is in the workspace.")
+    ),
+    Kind.REVIEW_PUBLISHED: Spec(
+        "reviews", _("%(name)s's review of you on “%(project)s” is published: %(rating)s out of 5.")
+    ),
+}
+
+
+class _Params(dict):
+    """The parameters as the sentence shows them; a missing one reads as empty rather than failing."""
+
+    def __missing__(self, key):
+        return ""
+
+
+def _amount(params: dict) -> str:
+    from marketplace.templatetags.l10n_fa import money
+
+    try:
+        return money(Money(Decimal(params["amount"]), params.get("currency") or "IRT"))
+    except (KeyError, InvalidOperation, TypeError, ValueError):
+        return ""
+
+
+def _when(value) -> str:
+    try:
+        return l10n.format_date(datetime.fromisoformat(value), with_time=True)
+    except (TypeError, ValueError):
+        return ""
+
+
+def describe(kind: str, params: dict) -> str:
+    """The sentence of a notification in the active language."""
+    spec = SPECS.get(kind)
+    if spec is None:
+        return ""
+    text = spec.text
+    if isinstance(text, dict):
+        text = text.get(params.get("role"), next(iter(text.values())))
+    shown = _Params({key: l10n.localize_digits(str(value)) for key, value in params.items()})
+    shown.update(
+        {key: params[key] for key in ("name", "project", "phase", "reference", "note") if key in params},
+        amount=_amount(params),
+        when=_when(params.get("when")),
+    )
+    phase, project = params.get("phase", ""), params.get("project", "")
+    if phase and phase != project:
+        shown["work"] = _("“%(phase)s” of “%(project)s”") % {"phase": phase, "project": project}
+    else:
+        shown["work"] = f"“{project}”"
+    return str(text) % shown
+
+
+def grouped_kinds() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The kinds for the settings page: [(group label, [(kind, label), …]), …]."""
+    groups: dict[str, list[tuple[str, str]]] = {key: [] for key in GROUPS}
+    for kind in Kind:
+        groups[SPECS[kind].group].append((kind.value, kind.label))
+    return [(GROUPS[key], kinds) for key, kinds in groups.items()]
