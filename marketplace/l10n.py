@@ -101,6 +101,9 @@ def format_timesince(value: datetime.datetime | None) -> str:
     """'3 days ago' / '۳ روز پیش', from Django's own translated timesince."""
     if value is None:
         return ""
+    from django.utils import timezone
     from django.utils.timesince import timesince
 
+    if abs((timezone.now() - value).total_seconds()) < 60:
+        return gettext("just now")
     return localize_digits(gettext("%(time)s ago") % {"time": timesince(value, depth=1)})

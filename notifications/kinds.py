@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
@@ -142,26 +144,35 @@ def _when(value) -> str:
         return ""
 
 
-def describe(kind: str, params: dict) -> str:
-    """The sentence of a notification in the active language."""
+# What people wrote (names, titles, notes) keeps its own direction inside the sentence.
+VERBATIM = ("name", "project", "phase", "reference", "note")
+
+
+def describe(kind: str, params: dict, *, html: bool = False) -> str:
+    """The sentence of a notification in the active language. With `html`, it is escaped and each thing people
+    wrote is isolated in <bdi>, so a Persian title reads right in an English sentence and the other way round."""
     spec = SPECS.get(kind)
     if spec is None:
         return ""
     text = spec.text
     if isinstance(text, dict):
         text = text.get(params.get("role"), next(iter(text.values())))
-    shown = _Params({key: l10n.localize_digits(str(value)) for key, value in params.items()})
-    shown.update(
-        {key: params[key] for key in ("name", "project", "phase", "reference", "note") if key in params},
-        amount=_amount(params),
-        when=_when(params.get("when")),
-    )
+
+    plain = (lambda value: escape(str(value))) if html else str
+
+    def own(value) -> str:
+        return format_html("<bdi>{}</bdi>", value) if html else str(value)
+
+    shown = _Params({key: plain(l10n.localize_digits(str(value))) for key, value in params.items()})
+    shown.update({key: own(params[key]) for key in VERBATIM if key in params})
+    shown.update(amount=plain(_amount(params)), when=plain(_when(params.get("when"))))
     phase, project = params.get("phase", ""), params.get("project", "")
     if phase and phase != project:
-        shown["work"] = _("“%(phase)s” of “%(project)s”") % {"phase": phase, "project": project}
+        shown["work"] = plain(_("“%(phase)s” of “%(project)s”")) % {"phase": own(phase), "project": own(project)}
     else:
-        shown["work"] = f"“{project}”"
-    return str(text) % shown
+        shown["work"] = plain(_("“%(project)s”")) % {"project": own(project)}
+    sentence = plain(text) % shown
+    return mark_safe(sentence) if html else sentence  # noqa: S308 — with html, every part is escaped above
 
 
 def grouped_kinds() -> list[tuple[str, list[tuple[str, str]]]]:

@@ -116,6 +116,12 @@ class Notification(models.Model):
         return describe(self.kind, self.params)
 
     @property
+    def html(self) -> str:
+        from notifications.kinds import describe
+
+        return describe(self.kind, self.params, html=True)
+
+    @property
     def group(self) -> str:
         from notifications.kinds import SPECS
 

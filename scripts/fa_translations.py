@@ -903,6 +903,8 @@ FA = {
     "Back to notifications": "بازگشت به اعلان‌ها",
     "All notifications are marked as read.": "همه اعلان‌ها خوانده‌شده علامت خوردند.",
     "Your e-mail settings are saved.": "تنظیمات ایمیل شما ذخیره شد.",
+    "just now": "همین حالا",
+    "“%(project)s”": "«%(project)s»",
 }
 
 

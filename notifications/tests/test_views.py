@@ -143,3 +143,16 @@ def test_email_settings_refuse_an_unknown_kind_and_change_nothing():
     assert response.status_code == 200
     assert "Choose from the listed kinds of notification." in response.content.decode()
     assert EmailPreference.objects.get(user=me).muted == before
+
+
+@pytest.mark.django_db
+def test_what_people_wrote_is_escaped_and_keeps_its_own_direction():
+    me, actor = UserFactory(), UserFactory()
+    actor.profile.display_name = "سارا"
+    actor.profile.save(update_fields=["display_name"])
+    notify([me], K.PROPOSAL_NEW, actor=actor, project="<script>alert(1)</script>", amount="1000", currency="IRT")
+    page = _client(me).get(reverse("notification_list")).content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert (
+        "<bdi>سارا</bdi> sent a proposal of 1,000 toman on “<bdi>&lt;script&gt;alert(1)&lt;/script&gt;</bdi>”." in page
+    )
