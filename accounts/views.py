@@ -30,6 +30,7 @@ from accounts.services import (
 )
 from marketplace.errors import DomainError, NotAllowed
 from projects.selectors import categories_with_skills
+from reviews.models import Review
 from reviews.selectors import feedback_for, reputation
 
 TABS = ["basic", "skills", "resume", "portfolio", "bank"]
@@ -192,6 +193,7 @@ def profile_public_view(request, username: str):
             "completed": _with_ratings(completed_projects(user=member)[:20], member),
             "reputation": reputation(user=member),
             "feedback": feedback_for(user=member)[:20],
+            "employer_feedback": feedback_for(user=member, role=Review.Role.OF_EMPLOYER)[:20],
         },
     )
 

@@ -21,10 +21,11 @@ def reputations(*, user_ids) -> dict[int, dict]:
     return {row["subject_id"]: {"average": row["average"], "count": row["count"]} for row in rows}
 
 
-def feedback_for(*, user) -> QuerySet:
-    """Published reviews of the user as a freelancer: the seed's "Professional client feedback"."""
+def feedback_for(*, user, role: str = Review.Role.OF_FREELANCER) -> QuerySet:
+    """Published reviews of the user as a freelancer (the seed's "Professional client feedback"), or, with
+    role=OF_EMPLOYER, as an employer."""
     return (
-        Review.objects.filter(subject=user, role=Review.Role.OF_FREELANCER, published_at__isnull=False)
+        Review.objects.filter(subject=user, role=role, published_at__isnull=False)
         .select_related("author__profile", "contract__project")
         .order_by("-published_at")
     )

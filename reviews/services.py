@@ -69,6 +69,9 @@ def review_submit(*, contract: Contract, by: User, rating: int, comment: str = "
         raise InvalidTransition(_("You have already reviewed this contract.")) from error
 
 
+_ANCHORS = {Review.Role.OF_FREELANCER: "#feedback", Review.Role.OF_EMPLOYER: "#employer-feedback"}
+
+
 def _publish(reviews, now) -> int:
     """Publish these reviews and tell each person reviewed. The caller is in a transaction."""
     published = 0
@@ -78,7 +81,7 @@ def _publish(reviews, now) -> int:
         review.save(update_fields=["published_at"])
         notify(
             [review.subject], Notification.Kind.REVIEW_PUBLISHED, actor=review.author,
-            url=reverse("profile_public", args=[review.subject.username]) + "#feedback",
+            url=reverse("profile_public", args=[review.subject.username]) + _ANCHORS[review.role],
             project=review.contract.project.title, rating=review.rating,
         )  # fmt: skip
         published += 1

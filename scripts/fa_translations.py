@@ -905,6 +905,7 @@ FA = {
     "Your e-mail settings are saved.": "تنظیمات ایمیل شما ذخیره شد.",
     "just now": "همین حالا",
     "“%(project)s”": "«%(project)s»",
+    "Feedback from freelancers": "بازخورد مجریان",
 }
 
 

@@ -36,6 +36,10 @@ def test_both_review_in_the_workspace_blind_until_both_then_on_the_profiles(done
     assert "Excellent, on time." in freelancer_profile and 'data-testid="rating"' in freelancer_profile
     assert "5.0" in freelancer_profile and "(1 review)" in freelancer_profile
     assert 'data-testid="rating-received"' in freelancer_profile  # next to the completed project
+    assert "Clear brief, paid fast." not in freelancer_profile  # that one is about the employer
+    employer_profile = public.get(reverse("profile_public", args=[employer.username])).content.decode()
+    assert 'data-testid="employer-feedback"' in employer_profile and "Clear brief, paid fast." in employer_profile
+    assert "4.0" in employer_profile and "(1 review)" in employer_profile
 
 
 @pytest.mark.parametrize(
