@@ -1,6 +1,7 @@
 """Seed 000, end to end, in two browsers: post → bid → chat → choose and pay 50% → accept → deliver a zip →
 Done → the file list but no download → pay the rest → download the same bytes → approve → paid less
-commission → withdrawal request."""
+commission → withdrawal request and payout → both review, blind until both → the profiles' averages → the
+freelancer's notification centre and e-mails for each step."""
 
 import hashlib
 import io
@@ -13,13 +14,25 @@ import pytest
 from accounts.models import Profile
 from accounts.tests.factories import UserFactory
 from escrow.checks import ledger_check
+from escrow.models import Withdrawal
+from escrow.services import withdrawal_mark_paid
+from marketplace.l10n import to_persian_digits
+from notifications.models import OutgoingEmail
 
 pytestmark = pytest.mark.browser
 
 TEXT = {
-    "en": {"category": "Web Development", "net": "900,000 toman", "budget_min": "800,000", "budget_max": "1,200,000"},
-    "fa": {"category": "برنامه‌نویسی وب", "net": "۹۰۰٬۰۰۰ تومان", "budget_min": "۸۰۰٬۰۰۰", "budget_max": "۱٬۲۰۰٬۰۰۰"},
-}
+    "en": {"category": "Web Development", "net": "900,000 toman", "budget_min": "800,000", "budget_max": "1,200,000",
+           "four": "4.0", "five": "5.0", "released": "Payment released: Rug shop website",
+           "released_text": "The payment for “Rug shop website” is released: 900,000 toman is in your wallet."},
+    "fa": {"category": "برنامه‌نویسی وب", "net": "۹۰۰٬۰۰۰ تومان", "budget_min": "۸۰۰٬۰۰۰", "budget_max": "۱٬۲۰۰٬۰۰۰",
+           "four": "۴٫۰", "five": "۵٫۰", "released": "مبلغ آزاد شد: Rug shop website",
+           "released_text": "مبلغ «Rug shop website» آزاد شد: ۹۰۰٬۰۰۰ تومان در کیف پول شماست."},
+}  # fmt: skip
+# What the freelancer is told across the story, newest first.
+FREELANCER_KINDS = [
+    "review_published", "withdrawal_paid", "released", "remainder_paid", "upfront_paid", "proposal_selected"
+]  # fmt: skip
 
 
 def _zip_bytes() -> bytes:
@@ -46,6 +59,17 @@ def _browser_for(browser, site, user, language):
     return context.new_page()
 
 
+def _digits(number: int, language: str) -> str:
+    return to_persian_digits(str(number)) if language == "fa" else str(number)
+
+
+def _staff():
+    staff = UserFactory()
+    staff.is_staff = True
+    staff.save(update_fields=["is_staff"])
+    return staff
+
+
 def _operation(page, testid):
     page.click("[data-testid=operations]")
     page.click(f"[data-testid={testid}]")
@@ -57,6 +81,8 @@ def test_single_delivery_story(browser, site, language):
     text = TEXT[language]
     employer = UserFactory(username=f"emp_{language}")
     freelancer = UserFactory(username=f"free_{language}")
+    freelancer.language = language  # the e-mails follow the account's language
+    freelancer.save(update_fields=["language"])
     Profile.objects.filter(user=freelancer).update(bank_sheba="IR820540102680020817909002", bank_account_holder="Free")
     boss = _browser_for(browser, site, employer, language)
     dev = _browser_for(browser, site, freelancer, language)
@@ -139,3 +165,51 @@ def test_single_delivery_story(browser, site, language):
     dev.wait_for_load_state()
     assert dev.locator("[data-testid=withdrawal-row]").count() == 1
     assert ledger_check().clean
+    withdrawal_mark_paid(withdrawal=Withdrawal.objects.get(user=freelancer), by=_staff(), bank_reference="BR-1")
+
+    # Both review. The freelancer writes first; the employer cannot read it until they have written too.
+    dev.goto(workspace_url)
+    dev.check("[data-testid=review-form] input[name=rating][value='5']")
+    dev.check("[data-testid=review-form] input[name=payment][value='5']")
+    dev.fill("[data-testid=review-form] textarea[name=comment]", "Clear brief, paid on the spot.")
+    dev.click("[data-testid=review-submit]")
+    dev.locator("[data-testid=review-pending]").wait_for()
+    boss.goto(workspace_url)
+    assert "Clear brief, paid on the spot." not in boss.content()
+    boss.check("[data-testid=review-form] input[name=rating][value='4']")
+    boss.check("[data-testid=review-form] input[name=quality][value='5']")
+    boss.fill("[data-testid=review-form] textarea[name=comment]", "Good shop, one day late.")
+    boss.click("[data-testid=review-submit]")
+    boss.wait_for_load_state()
+    assert boss.locator("[data-testid=reviews] [data-testid=review]").count() == 2
+    assert "Clear brief, paid on the spot." in boss.inner_text("[data-testid=reviews]")
+
+    # Both appear on the profiles, with the averages.
+    boss.goto(f"{site}/u/{freelancer.username}/")
+    assert text["four"] in boss.inner_text("[data-testid=rating]")
+    assert "Good shop, one day late." in boss.inner_text("[data-testid=freelancer-feedback]")
+    dev.goto(f"{site}/u/{employer.username}/")
+    assert text["five"] in dev.inner_text("[data-testid=rating]")
+    assert "Clear brief, paid on the spot." in dev.inner_text("[data-testid=employer-feedback]")
+
+    # The freelancer was told of every step in the notification centre, and by e-mail in their language.
+    dev.goto(site + "/")
+    assert dev.inner_text("[data-testid=unread-notifications]") == _digits(len(FREELANCER_KINDS), language)
+    dev.click("[data-testid=notifications-link]")
+    items = dev.locator("[data-testid=notification]")
+    assert [items.nth(n).get_attribute("data-kind") for n in range(items.count())] == FREELANCER_KINDS
+    assert text["released_text"] in dev.inner_text("[data-kind=released]")
+    mails = OutgoingEmail.objects.filter(to=[freelancer.email])
+    assert mails.count() == len(FREELANCER_KINDS)
+    assert set(mails.values_list("status", flat=True)) == {OutgoingEmail.Status.SENT}
+    assert mails.filter(subject=text["released"]).count() == 1
+
+    # Opening one marks it read and goes where it points; then all are marked read.
+    dev.click("[data-kind=review_published] [data-testid=notification-open]")
+    dev.wait_for_url(re.compile(rf"/u/{freelancer.username}/#feedback$"))
+    assert dev.inner_text("[data-testid=unread-notifications]") == _digits(len(FREELANCER_KINDS) - 1, language)
+    dev.click("[data-testid=notifications-link]")
+    dev.click("[data-testid=read-all]")
+    dev.wait_for_load_state()
+    assert dev.locator("[data-testid=unread-notifications]").count() == 0
+    assert dev.locator(".notification.unread").count() == 0
