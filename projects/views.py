@@ -260,6 +260,7 @@ def help_page(request, slug: str = "how-it-works"):
             "auto_release_days": Decimal(hours / 24).quantize(Decimal("0.1")).normalize(),
             "minimum_withdrawal": settings.WITHDRAWAL_MINIMUM.get(settings.DEFAULT_CURRENCY, 0),
             "acceptance_days": settings.ACCEPTANCE_DAYS,
+            "warning_hours": Decimal(settings.ESCROW_AUTO_RELEASE_WARNING.total_seconds() / 3600).normalize(),
             "review_days": 14,
         },
     )

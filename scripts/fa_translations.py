@@ -906,6 +906,7 @@ FA = {
     "just now": "همین حالا",
     "“%(project)s”": "«%(project)s»",
     "Feedback from freelancers": "بازخورد مجریان",
+    "The employer is notified %(hours)s hours before.": "کارفرما %(hours)s ساعت پیش از آن باخبر می‌شود.",
 }
 
 

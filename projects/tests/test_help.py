@@ -1,3 +1,4 @@
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -21,8 +22,10 @@ def test_the_figures_come_from_the_settings(client, settings):
     client.cookies["django_language"] = "en"
     settings.COMMISSION_RATE = Decimal("0.12")
     settings.ESCROW_UPFRONT_SHARE = Decimal("0.40")
+    settings.ESCROW_AUTO_RELEASE_WARNING = timedelta(hours=8)
     html = client.get(reverse("help_page", args=["work-guarantee"])).content.decode()
     assert "12% commission" in html and "40% of its amount" in html and "2 days after" in html
+    assert "notified 8 hours before" in html
     client.cookies["django_language"] = "fa"
     html = client.get(reverse("help_page", args=["settling-my-account"])).content.decode()
     assert "۱۰۰٬۰۰۰ تومان" in html and "۱۲٪" in html
