@@ -62,6 +62,19 @@ def test_the_centre_runs_a_bounded_number_of_queries(django_assert_max_num_queri
 
 
 @pytest.mark.django_db
+def test_the_centre_pages_through_older_ones_newest_first():
+    me = UserFactory()
+    _notify(me, 45)  # Shop 0 … Shop 44; Shop 44 is the newest
+    client = _client(me)
+    first = client.get(reverse("notification_list")).content.decode()
+    assert "Page 1 of 3" in first and 'href="?page=2"' in first
+    assert "Shop 44" in first and "Shop 24" not in first
+    last = client.get(reverse("notification_list"), {"page": "3"}).content.decode()
+    assert "Shop 0" in last and "Shop 5" not in last and 'href="?page=2"' in last
+    assert client.get(reverse("notification_list"), {"page": "abc"}).status_code == 200
+
+
+@pytest.mark.django_db
 def test_opening_one_marks_it_read_and_follows_its_link():
     me = UserFactory()
     _notify(me, 2)
