@@ -120,7 +120,7 @@ def milestone_fund(*, milestone: Milestone, by: User, amount: Decimal | None = N
     share, then the rest). Asking twice for the same step moves money once."""
     milestone = _lock(milestone)
     _employer_only(milestone, by)
-    if milestone.status in (Milestone.Status.COMPLETED, Milestone.Status.REFUNDED):
+    if milestone.status in Milestone.CLOSED:
         raise InvalidTransition(_("This milestone is closed."))
     amount = round_amount(
         amount if amount is not None else milestone_amount_due(milestone), milestone.contract.currency
@@ -192,8 +192,8 @@ def contract_accept(*, contract: Contract, by: User) -> Contract:
     return contract
 
 
-def _unwind(contract: Contract, milestone: Milestone, *, actor: User, kind: str) -> None:
-    """Refund whatever is in escrow to the employer, close the contract, reopen the project."""
+def _refund(contract: Contract, milestone: Milestone, *, actor: User, kind: str) -> None:
+    """Refund whatever is in the milestone's escrow to the employer; the milestone ends refunded."""
     if milestone.in_escrow > 0:
         post_refund(
             escrow=escrow_account(milestone.escrow_key, contract.currency),
@@ -209,6 +209,11 @@ def _unwind(contract: Contract, milestone: Milestone, *, actor: User, kind: str)
     milestone.auto_release_at = None
     milestone.save(update_fields=["refunded", "status", "auto_release_at"])
     _event(milestone, kind, actor=actor, before=before, amount=refunded)
+
+
+def _unwind(contract: Contract, milestone: Milestone, *, actor: User, kind: str) -> None:
+    """Refund whatever is in escrow to the employer, close the contract, reopen the project."""
+    _refund(contract, milestone, actor=actor, kind=kind)
     contract.status, contract.closed_at = Contract.Status.CANCELLED, timezone.now()
     contract.save(update_fields=["status", "closed_at"])
     if contract.proposal_id:
@@ -498,6 +503,8 @@ def dispute_resolve(*, dispute: Dispute, by: User, outcome: str, to_freelancer: 
     escrow = escrow_account(milestone.escrow_key, contract.currency)
     if outcome == "release":
         _release(milestone, actor=by, kind=MilestoneEvent.Kind.RELEASED)
+    elif outcome == "refund" and contract.milestones.exclude(pk=milestone.pk).exclude(status__in=Milestone.CLOSED):
+        _refund(contract, milestone, actor=by, kind=MilestoneEvent.Kind.REFUNDED)  # other phases go on
     elif outcome == "refund":
         _unwind(contract, milestone, actor=by, kind=MilestoneEvent.Kind.REFUNDED)
     elif outcome == "split":

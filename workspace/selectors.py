@@ -29,7 +29,7 @@ def available_operations(*, contract: Contract, milestone: Milestone, user) -> l
     status, ops = milestone.status, []
     open_dispute = next((d for d in milestone.disputes.all() if d.status in Dispute.OPEN_STATUSES), None)
     if party == "employer":
-        closed = status in (Milestone.Status.COMPLETED, Milestone.Status.REFUNDED)
+        closed = status in Milestone.CLOSED
         # Before the freelancer accepts, only the guarantee (upfront share) is asked for.
         waiting_with_guarantee = contract.status == Contract.Status.AWAITING_ACCEPTANCE and milestone.work_may_start
         if not closed and milestone.remaining_to_fund > 0 and not waiting_with_guarantee:

@@ -190,6 +190,21 @@ def test_a_dispute_in_one_phase_does_not_touch_the_others(phased):
     assert Milestone.objects.get(pk=two.pk).in_escrow == 10 * M
     assert _figures(project) == (20, 10, 0, 5, 5)
     assert ledger_check().clean
+    # The contract goes on: the funded phase can still be delivered and paid.
+    assert Contract.objects.get(pk=_contract.pk).status == Contract.Status.ACTIVE
+    assert Project.objects.get(pk=project.pk).status == Project.Status.IN_PROGRESS
+    _deliver_and_approve(two, phased["freelancer"], phased["employer"])
+    assert _figures(project) == (20, 0, 10, 5, 5)
+
+
+def test_a_phase_given_to_someone_else_cannot_be_funded(phased):
+    _contract, (_one, two, _three) = _accepted(phased)
+    Milestone.objects.filter(pk=two.pk).update(status=Milestone.Status.CANCELLED)
+    before = wallet_of(phased["employer"]).balance
+    with pytest.raises(InvalidTransition):
+        contracts.milestone_fund(milestone=two, by=phased["employer"])
+    assert Account.objects.get(pk=wallet_of(phased["employer"]).pk).balance == before
+    assert Milestone.objects.get(pk=two.pk).funded == 0
 
 
 ACTIONS = st.lists(
