@@ -186,7 +186,7 @@ def contract_accept(*, contract: Contract, by: User) -> Contract:
         proposals__project=contract.project, proposals__status__in=[Proposal.Status.SENT, Proposal.Status.SHORTLISTED]
     ).exclude(pk=by.pk)
     notify(
-        others.select_related("profile"), Notification.Kind.PROPOSAL_NOT_SELECTED,
+        others, Notification.Kind.PROPOSAL_NOT_SELECTED,
         url=reverse("project_detail", args=[contract.project_id]), project=contract.project.title,
     )  # fmt: skip
     return contract
@@ -483,7 +483,7 @@ def dispute_escalate(*, dispute: Dispute, by: User, note: str = "") -> Dispute:
     parties = [contract.employer_id, contract.freelancer_id]
     staff = User.objects.filter(is_staff=True, is_active=True).exclude(pk__in=parties)
     notify(
-        staff.select_related("profile"), Notification.Kind.DISPUTE_ESCALATED, actor=by,
+        staff, Notification.Kind.DISPUTE_ESCALATED, actor=by,
         url=reverse("admin:escrow_dispute_change", args=[dispute.pk]), project=contract.project.title,
     )  # fmt: skip
     return dispute

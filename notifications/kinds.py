@@ -74,13 +74,7 @@ SPECS: dict[str, Spec] = {
         _("%(name)s paid the phase %(work)s (%(amount)s): the contract is final, you may start."),
     ),
     Kind.REMAINDER_PAID: Spec("payments", _("%(name)s paid the rest, %(amount)s, into secure payment for %(work)s.")),
-    Kind.RELEASED: Spec(
-        "payments",
-        {
-            "freelancer": _("The payment for %(work)s is released: %(amount)s is in your wallet."),
-            "employer": _("The payment for %(work)s is released to the freelancer."),
-        },
-    ),
+    Kind.RELEASED: Spec("payments", _("The payment for %(work)s is released: %(amount)s is in your wallet.")),
     Kind.AUTO_RELEASE_SOON: Spec(
         "payments",
         _(

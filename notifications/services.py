@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection, send_mail
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -146,6 +147,7 @@ def notify(recipients, kind: str, *, actor=None, url: str = "", email: bool = Tr
         Notification(recipient=user, kind=kind, actor=actor, params=params, url=url) for user in people
     )
     if email:
+        prefetch_related_objects(people, "profile")  # the greeting's name, for all recipients in one query
         wanted = email_wanted(users=people, kind=kind)
         for user in people:
             if user.pk in wanted and user.email:

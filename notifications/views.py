@@ -17,7 +17,7 @@ PAGE_SIZE = 20
 @login_required
 def notification_list(request):
     """The notification centre: newest first, unread ones marked, 20 a page."""
-    notifications = Notification.objects.filter(recipient=request.user).select_related("actor__profile")
+    notifications = Notification.objects.filter(recipient=request.user)
     page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "notifications/notification_list.html", {"page": page})
 

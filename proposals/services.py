@@ -232,6 +232,7 @@ def unread_digest_send(*, now: datetime | None = None) -> int:
             recipient = conversation.project.owner if side == "employer" else conversation.freelancer
             pending.setdefault(recipient.pk, []).append((conversation, conversation.unread, side, recipient))
     sent = 0
+    wanted = email_wanted(users=[entries[0][3] for entries in pending.values()], kind=Notification.Kind.MESSAGES_UNREAD)
     for entries in pending.values():
         recipient = entries[0][3]
         with transaction.atomic(), translation.override(recipient.language or settings.LANGUAGE_CODE):
@@ -242,7 +243,7 @@ def unread_digest_send(*, now: datetime | None = None) -> int:
                     url=reverse("conversation_detail", args=[conversation.pk]), project=conversation.project.title,
                 )  # fmt: skip
                 Conversation.objects.filter(pk=conversation.pk).update(**{f"{side}_notified_at": now})
-            if not email_wanted(users=[recipient], kind=Notification.Kind.MESSAGES_UNREAD):
+            if recipient.pk not in wanted:
                 continue
             body = render_to_string(
                 "proposals/email/unread_digest.txt",

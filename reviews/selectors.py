@@ -5,10 +5,7 @@ from reviews.models import Review
 
 def reputation(*, user) -> dict:
     """The average of the published reviews a user received, and how many."""
-    figures = Review.objects.filter(subject=user, published_at__isnull=False).aggregate(
-        average=Avg("rating"), count=Count("id")
-    )
-    return {"average": figures["average"], "count": figures["count"]}
+    return reputations(user_ids=[user.pk]).get(user.pk, {"average": None, "count": 0})
 
 
 def reputations(*, user_ids) -> dict[int, dict]:
@@ -26,6 +23,6 @@ def feedback_for(*, user, role: str = Review.Role.OF_FREELANCER) -> QuerySet:
     role=OF_EMPLOYER, as an employer."""
     return (
         Review.objects.filter(subject=user, role=role, published_at__isnull=False)
-        .select_related("author__profile", "contract__project")
+        .select_related("author__profile")
         .order_by("-published_at")
     )

@@ -21,7 +21,8 @@ EMPLOYER_ASPECTS = ("clarity", "payment")
 
 def review_window_open(contract: Contract, now=None) -> bool:
     """Reviews are for contracts that ended after work started: completed, or closed by a dispute."""
-    if contract.closed_at is None or contract.accepted_at is None:
+    ended = contract.status in (Contract.Status.COMPLETED, Contract.Status.CANCELLED)
+    if not ended or contract.closed_at is None or contract.accepted_at is None:
         return False
     return (now or timezone.now()) <= contract.closed_at + REVIEW_WINDOW
 
@@ -36,9 +37,7 @@ def review_submit(*, contract: Contract, by: User, rating: int, comment: str = "
     party = contract.party(by)
     if party is None:
         raise NotAllowed(_("Only the two parties can review each other."))
-    if contract.status not in (Contract.Status.COMPLETED, Contract.Status.CANCELLED) or not review_window_open(
-        contract, now
-    ):
+    if not review_window_open(contract, now):
         raise InvalidTransition(_("Reviews can be written within 14 days after the contract ends."))
     allowed = FREELANCER_ASPECTS if party == "employer" else EMPLOYER_ASPECTS
     unknown = set(aspects) - set(allowed)

@@ -72,12 +72,7 @@ def workspace(request, pk: int):
     party = contract.party(request.user)
     reviews = list(contract.reviews.select_related("author__profile"))
     my_review = next((r for r in reviews if r.author_id == request.user.pk), None)
-    can_review = (
-        party is not None
-        and my_review is None
-        and contract.status in (Contract.Status.COMPLETED, Contract.Status.CANCELLED)
-        and review_window_open(contract)
-    )
+    can_review = party is not None and my_review is None and review_window_open(contract)
     return render(
         request,
         "workspace/workspace.html",

@@ -1,5 +1,6 @@
 """Notifications: one per event of the earlier issues, written with the event, e-mailed unless turned off."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -17,6 +18,7 @@ from escrow.phases import PhaseInput, phasing_offer_accept, phasing_offer_reject
 from escrow.services import withdrawal_mark_paid, withdrawal_reject, withdrawal_request
 from escrow.tests.test_contracts import zip_file
 from marketplace.testing import run_in_threads
+from notifications.kinds import SPECS
 from notifications.models import EmailPreference, Notification, OutgoingEmail
 from notifications.services import email_preferences_save, notify
 from projects.models import Project
@@ -115,15 +117,27 @@ def test_the_email_is_in_the_recipients_language_and_the_centre_in_the_readers(d
         assert notification.text == "Sara sent a proposal of 1,250,000 toman on “Rug shop”."
 
 
-def test_every_kind_has_a_sentence_in_both_languages(db):
+def test_every_kind_has_a_sentence_in_both_languages_showing_each_detail_it_names(db):
+    """Each placeholder a sentence names (in English and in its Persian translation) shows its value."""
     params = {"name": "Sara", "project": "Rug shop", "phase": "Design", "amount": "500000", "currency": "IRT",
-              "rating": "5", "when": timezone.now().isoformat(), "reference": "B-1", "role": "employer"}  # fmt: skip
+              "rating": "3", "when": "2026-11-22T10:00:00+00:00", "reference": "B-1", "note": "Closed"}  # fmt: skip
+    shown = {
+        "en": {"name": "Sara", "project": "Rug shop", "amount": "500,000 toman", "rating": "3", "reference": "B-1",
+               "note": "Closed", "work": "“Design” of “Rug shop”", "when": "2026"},
+        "fa": {"name": "Sara", "project": "Rug shop", "amount": "۵۰۰٬۰۰۰ تومان", "rating": "۳", "reference": "B-1",
+               "note": "Closed", "work": "«Design» از «Rug shop»", "when": "۱۴۰۵"},
+    }  # fmt: skip
     for kind in K:
-        for language in ("en", "fa"):
-            with translation.override(language):
-                text = Notification(kind=kind, params=params).text
-            assert "Rug shop" in text or kind in (K.WITHDRAWAL_PAID, K.WITHDRAWAL_REJECTED), (kind, language, text)
-            assert "%(" not in text and "“”" not in text, (kind, language, text)
+        texts = SPECS[kind].text if isinstance(SPECS[kind].text, dict) else {"": SPECS[kind].text}
+        for role, template in texts.items():
+            with translation.override("en"):
+                named = set(re.findall(r"%\((\w+)\)s", str(template)))
+            for language in ("en", "fa"):
+                with translation.override(language):
+                    assert set(re.findall(r"%\((\w+)\)s", str(template))) == named, (kind, language)
+                    text = Notification(kind=kind, params={**params, "role": role}).text
+                for key in named:
+                    assert shown[language][key] in text, (kind, role, language, key, text)
 
 
 # --- every event sends one ------------------------------------------------------------------------------

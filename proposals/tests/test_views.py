@@ -233,3 +233,20 @@ def test_a_long_conversation_is_paginated_with_bounded_queries(client, django_as
         reverse("conversation_detail", args=[conversation.pk]), {"before": response.context["page"][0].pk}
     )
     assert len(older.context["page"]) == 50
+
+
+@pytest.mark.django_db
+def test_the_poll_does_not_count_the_menus_unread_badges(client, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = _client_for(client, world, "bidder")
+    client.get(reverse("home"))
+    url = reverse("conversation_poll", args=[world["conversation"].pk])
+    with CaptureQueriesContext(connection) as poll:
+        assert client.get(url, {"after": world["message"].pk}).status_code == 200
+    assert not [q["sql"] for q in poll.captured_queries if "notifications_notification" in q["sql"]]
+    assert not [q["sql"] for q in poll.captured_queries if "COUNT(" in q["sql"].upper()]
+    with CaptureQueriesContext(connection) as page:
+        client.get(reverse("conversation_list"))
+    assert [q["sql"] for q in page.captured_queries if "notifications_notification" in q["sql"]]  # the bell
