@@ -38,14 +38,15 @@ def _lock(milestone: Milestone) -> Milestone:
     return Milestone.objects.select_for_update().select_related("contract").get(pk=milestone.pk)
 
 
-def _event(milestone: Milestone, kind: str, *, actor=None, before="", amount=None, note="") -> None:
+def record_event(milestone: Milestone, kind: str, *, actor=None, before="", amount=None, note="") -> None:
+    """A line on the workspace timeline, ending in the milestone's current status."""
     MilestoneEvent.objects.create(
         milestone=milestone, kind=kind, actor=actor, from_status=before, to_status=milestone.status,
         amount=amount, note=note[:2000],
     )  # fmt: skip
 
 
-def _move(milestone: Milestone, to: str) -> str:
+def move_status(milestone: Milestone, to: str) -> str:
     """Change the milestone's status as the table allows; returns the status it had."""
     before = milestone.status
     if to not in Milestone.ALLOWED_TRANSITIONS[before]:
@@ -102,14 +103,14 @@ def contract_select(*, proposal: Proposal, by: User) -> Contract:
         contract=contract, position=1, title=project.title[:200], amount=proposal.amount,
         upfront_share=settings.ESCROW_UPFRONT_SHARE,
     )  # fmt: skip
-    _event(milestone, MilestoneEvent.Kind.CREATED, actor=by, amount=proposal.amount)
+    record_event(milestone, MilestoneEvent.Kind.CREATED, actor=by, amount=proposal.amount)
     notify_parties(milestone, Notification.Kind.PROPOSAL_SELECTED, [contract.freelancer], actor=by)
     return contract
 
 
 def _after_funding(milestone: Milestone, now) -> None:
     if milestone.status == Milestone.Status.PENDING and milestone.work_may_start:
-        _move(milestone, Milestone.Status.FUNDED)
+        move_status(milestone, Milestone.Status.FUNDED)
     if milestone.status == Milestone.Status.DELIVERED and milestone.fully_funded and not milestone.auto_release_at:
         milestone.auto_release_at = now + settings.ESCROW_AUTO_RELEASE_DELAY
 
@@ -140,7 +141,7 @@ def milestone_fund(*, milestone: Milestone, by: User, amount: Decimal | None = N
     milestone.funded = target
     _after_funding(milestone, timezone.now())
     milestone.save(update_fields=["funded", "status", "auto_release_at"])
-    _event(milestone, MilestoneEvent.Kind.FUNDED, actor=by, before=before, amount=amount)
+    record_event(milestone, MilestoneEvent.Kind.FUNDED, actor=by, before=before, amount=amount)
     if before == Milestone.Status.PENDING and milestone.status == Milestone.Status.FUNDED:
         # The upfront share of a single delivery (the freelancer may accept), or a phase paid in full (may start).
         active = milestone.contract.status == Contract.Status.ACTIVE
@@ -167,20 +168,28 @@ def wallet_shortfall(*, milestone: Milestone, user: User) -> Decimal:
     return max(milestone_amount_due(milestone) - balance, Decimal(0))
 
 
-@transaction.atomic
-def contract_accept(*, contract: Contract, by: User) -> Contract:
+def _lock_awaiting_answer(contract: Contract, by: User, side: str) -> Contract:
+    """Lock a contract that waits for the freelancer's answer; only `side` ("employer"/"freelancer") may act."""
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
-    if contract.freelancer_id != by.pk:
-        raise NotAllowed(_("Only the freelancer can do this."))
+    if contract.party(by) != side:
+        raise NotAllowed(
+            _("Only the employer can do this.") if side == "employer" else _("Only the freelancer can do this.")
+        )
     if contract.status != Contract.Status.AWAITING_ACCEPTANCE:
         raise InvalidTransition(_("This contract is not waiting for an answer."))
+    return contract
+
+
+@transaction.atomic
+def contract_accept(*, contract: Contract, by: User) -> Contract:
+    contract = _lock_awaiting_answer(contract, by, "freelancer")
     milestone = _lock(contract.milestones.order_by("position").first())
     if not milestone.work_may_start:
         raise InvalidTransition(_("The employer has not paid the guarantee yet."))
     contract.status = Contract.Status.ACTIVE
     contract.accepted_at = timezone.now()
     contract.save(update_fields=["status", "accepted_at"])
-    _event(milestone, MilestoneEvent.Kind.ACCEPTED, actor=by)
+    record_event(milestone, MilestoneEvent.Kind.ACCEPTED, actor=by)
     notify_parties(milestone, Notification.Kind.WORK_ACCEPTED, [contract.employer], actor=by)
     others = User.objects.filter(
         proposals__project=contract.project, proposals__status__in=[Proposal.Status.SENT, Proposal.Status.SHORTLISTED]
@@ -205,10 +214,10 @@ def _refund(contract: Contract, milestone: Milestone, *, actor: User, kind: str)
         )
     refunded = milestone.in_escrow
     milestone.refunded += refunded
-    before = _move(milestone, Milestone.Status.REFUNDED)
+    before = move_status(milestone, Milestone.Status.REFUNDED)
     milestone.auto_release_at = None
     milestone.save(update_fields=["refunded", "status", "auto_release_at"])
-    _event(milestone, kind, actor=actor, before=before, amount=refunded)
+    record_event(milestone, kind, actor=actor, before=before, amount=refunded)
 
 
 def _unwind(contract: Contract, milestone: Milestone, *, actor: User, kind: str) -> None:
@@ -223,11 +232,7 @@ def _unwind(contract: Contract, milestone: Milestone, *, actor: User, kind: str)
 
 @transaction.atomic
 def contract_decline(*, contract: Contract, by: User) -> Contract:
-    contract = Contract.objects.select_for_update().get(pk=contract.pk)
-    if contract.freelancer_id != by.pk:
-        raise NotAllowed(_("Only the freelancer can do this."))
-    if contract.status != Contract.Status.AWAITING_ACCEPTANCE:
-        raise InvalidTransition(_("This contract is not waiting for an answer."))
+    contract = _lock_awaiting_answer(contract, by, "freelancer")
     milestone = _lock(contract.milestones.first())
     _unwind(contract, milestone, actor=by, kind=MilestoneEvent.Kind.DECLINED)
     notify_parties(milestone, Notification.Kind.WORK_DECLINED, [contract.employer], actor=by)
@@ -236,11 +241,7 @@ def contract_decline(*, contract: Contract, by: User) -> Contract:
 
 @transaction.atomic
 def contract_cancel_unanswered(*, contract: Contract, by: User, now=None) -> Contract:
-    contract = Contract.objects.select_for_update().get(pk=contract.pk)
-    if contract.employer_id != by.pk:
-        raise NotAllowed(_("Only the employer can do this."))
-    if contract.status != Contract.Status.AWAITING_ACCEPTANCE:
-        raise InvalidTransition(_("This contract is not waiting for an answer."))
+    contract = _lock_awaiting_answer(contract, by, "employer")
     if (now or timezone.now()) < contract.created_at + timedelta(days=settings.ACCEPTANCE_DAYS):
         raise InvalidTransition(_("The freelancer has %(days)s days to answer.") % {"days": settings.ACCEPTANCE_DAYS})
     milestone = _lock(contract.milestones.first())
@@ -274,7 +275,9 @@ def deliverable_upload(*, milestone: Milestone, by: User, upload, note: str = ""
         deliverable.file.save(report.content.name, report.content, save=False)
         saved.append(deliverable.file)
         deliverable.save()
-        _event(locked, MilestoneEvent.Kind.UPLOADED, actor=by, note=f"v{version} {upload.name[:100]} {report.sha256}")
+        record_event(
+            locked, MilestoneEvent.Kind.UPLOADED, actor=by, note=f"v{version} {upload.name[:100]} {report.sha256}"
+        )
         return deliverable
 
     return atomic_with_file_cleanup(store)
@@ -287,12 +290,12 @@ def milestone_mark_delivered(*, milestone: Milestone, by: User) -> Milestone:
     _freelancer_only(milestone, by)
     if not milestone.deliverables.exists():
         raise InvalidTransition(_("Upload the work as a zip file first."))
-    before = _move(milestone, Milestone.Status.DELIVERED)
+    before = move_status(milestone, Milestone.Status.DELIVERED)
     now = timezone.now()
     milestone.delivered_at = now
     _after_funding(milestone, now)
     milestone.save(update_fields=["status", "delivered_at", "auto_release_at"])
-    _event(milestone, MilestoneEvent.Kind.DELIVERED, actor=by, before=before)
+    record_event(milestone, MilestoneEvent.Kind.DELIVERED, actor=by, before=before)
     notify_parties(milestone, Notification.Kind.DELIVERED, [milestone.contract.employer], actor=by)
     return milestone
 
@@ -333,10 +336,10 @@ def _release(milestone: Milestone, *, actor: User | None, kind: str) -> Mileston
             milestone=milestone,
         )
     milestone.released += amount
-    before = _move(milestone, Milestone.Status.COMPLETED)
+    before = move_status(milestone, Milestone.Status.COMPLETED)
     milestone.auto_release_at = None
     milestone.save(update_fields=["released", "status", "auto_release_at"])
-    _event(milestone, kind, actor=actor, before=before, amount=amount)
+    record_event(milestone, kind, actor=actor, before=before, amount=amount)
     dispute = _open_dispute(milestone)
     if dispute:
         dispute.status, dispute.resolved_at = Dispute.Status.RESOLVED, timezone.now()
@@ -437,7 +440,7 @@ def dispute_open(*, milestone: Milestone, by: User, reason: str, description: st
     def open_(saved):
         locked = _lock(milestone)
         _employer_only(locked, by)
-        before = _move(locked, Milestone.Status.DISPUTED)
+        before = move_status(locked, Milestone.Status.DISPUTED)
         locked.auto_release_at = None
         locked.save(update_fields=["status", "auto_release_at"])
         dispute = Dispute(milestone=locked, opened_by=by, reason=reason, description=description.strip())
@@ -445,7 +448,7 @@ def dispute_open(*, milestone: Milestone, by: User, reason: str, description: st
             dispute.attachment.save(content.name, content, save=False)
             saved.append(dispute.attachment)
         dispute.save()
-        _event(locked, MilestoneEvent.Kind.DISPUTE_OPENED, actor=by, before=before, note=description)
+        record_event(locked, MilestoneEvent.Kind.DISPUTE_OPENED, actor=by, before=before, note=description)
         notify_parties(locked, Notification.Kind.DISPUTE_OPENED, [locked.contract.freelancer], actor=by)
         return dispute
 
@@ -461,7 +464,7 @@ def dispute_answer(*, dispute: Dispute, by: User, message: str) -> Dispute:
         raise InvalidTransition(_("Write your answer to an open dispute."))
     dispute.status = Dispute.Status.ANSWERED
     dispute.save(update_fields=["status"])
-    _event(dispute.milestone, MilestoneEvent.Kind.DISPUTE_ANSWERED, actor=by, note=message)
+    record_event(dispute.milestone, MilestoneEvent.Kind.DISPUTE_ANSWERED, actor=by, note=message)
     employer = dispute.milestone.contract.employer
     notify_parties(dispute.milestone, Notification.Kind.DISPUTE_ANSWERED, [employer], actor=by)
     return dispute
@@ -476,7 +479,7 @@ def dispute_escalate(*, dispute: Dispute, by: User, note: str = "") -> Dispute:
         raise InvalidTransition(_("This dispute is already with the platform or resolved."))
     dispute.status = Dispute.Status.ESCALATED
     dispute.save(update_fields=["status"])
-    _event(dispute.milestone, MilestoneEvent.Kind.DISPUTE_ESCALATED, actor=by, note=note)
+    record_event(dispute.milestone, MilestoneEvent.Kind.DISPUTE_ESCALATED, actor=by, note=note)
     contract = dispute.milestone.contract
     other = contract.freelancer if by.pk == contract.employer_id else contract.employer
     notify_parties(dispute.milestone, Notification.Kind.DISPUTE_ESCALATED, [other], actor=by)
@@ -500,7 +503,6 @@ def dispute_resolve(*, dispute: Dispute, by: User, outcome: str, to_freelancer: 
     milestone = _lock(dispute.milestone)
     contract = milestone.contract
     total = milestone.in_escrow
-    escrow = escrow_account(milestone.escrow_key, contract.currency)
     if outcome == "release":
         _release(milestone, actor=by, kind=MilestoneEvent.Kind.RELEASED)
     elif outcome == "refund" and contract.milestones.exclude(pk=milestone.pk).exclude(status__in=Milestone.CLOSED):
@@ -509,17 +511,16 @@ def dispute_resolve(*, dispute: Dispute, by: User, outcome: str, to_freelancer: 
         _unwind(contract, milestone, actor=by, kind=MilestoneEvent.Kind.REFUNDED)
     elif outcome == "split":
         to_freelancer = round_amount(to_freelancer or Decimal(0), contract.currency)
-        if not 0 <= to_freelancer <= total:
-            raise DomainError(_("The freelancer's share must be between zero and the amount in escrow."))
-        post_split(
-            escrow=escrow, employer=contract.employer, freelancer=contract.freelancer, total=total,
-            to_freelancer=to_freelancer, key=f"split:{milestone.pk}", actor=by, milestone=milestone,
+        post_split(  # refuses a share outside 0…total
+            escrow=escrow_account(milestone.escrow_key, contract.currency), employer=contract.employer,
+            freelancer=contract.freelancer, total=total, to_freelancer=to_freelancer, key=f"split:{milestone.pk}",
+            actor=by, milestone=milestone,
         )  # fmt: skip
         milestone.released += to_freelancer
         milestone.refunded += total - to_freelancer
-        before = _move(milestone, Milestone.Status.COMPLETED)
+        before = move_status(milestone, Milestone.Status.COMPLETED)
         milestone.save(update_fields=["released", "refunded", "status"])
-        _event(milestone, MilestoneEvent.Kind.SPLIT, actor=by, before=before, amount=to_freelancer, note=note)
+        record_event(milestone, MilestoneEvent.Kind.SPLIT, actor=by, before=before, amount=to_freelancer, note=note)
         complete_if_done(contract)
     else:
         raise DomainError(_("Unknown action."))

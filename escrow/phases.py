@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from escrow.contracts import complete_if_done
+from escrow.contracts import complete_if_done, move_status, record_event
 from escrow.models import Contract, Milestone, MilestoneEvent
 from marketplace.currency import round_amount
 from marketplace.errors import DomainError, InvalidTransition, NotAllowed
@@ -23,7 +23,7 @@ from notifications.models import Notification
 from notifications.services import notify
 from projects.models import Project
 from proposals.models import Conversation, PhasingOffer, PhasingOfferPhase, Proposal
-from proposals.services import message_send
+from proposals.services import message_send, recount_proposals
 
 MAX_PHASES = 20
 
@@ -116,12 +116,11 @@ def phasing_offer_accept(*, offer: PhasingOffer, by: User, version: int) -> Cont
             old = Milestone.objects.select_for_update().get(pk=phase.replaces_id)
             if old.status != Milestone.Status.PENDING or old.funded:
                 raise InvalidTransition(_("A phase of this offer has been paid meanwhile; ask for a new offer."))
-            old.status = Milestone.Status.CANCELLED
+            before = move_status(old, Milestone.Status.CANCELLED)
             old.save(update_fields=["status"])
-            MilestoneEvent.objects.create(
-                milestone=old, kind=MilestoneEvent.Kind.CANCELLED, actor=by, from_status="pending",
-                to_status="cancelled", note=_("Given to another freelancer."),
-            )  # fmt: skip
+            record_event(
+                old, MilestoneEvent.Kind.CANCELLED, actor=by, before=before, note=_("Given to another freelancer.")
+            )
     contract = Contract.objects.create(
         project=project, proposal=proposal, employer=project.owner, freelancer=by, currency=project.currency,
         status=Contract.Status.ACTIVE, accepted_at=timezone.now(),
@@ -131,9 +130,7 @@ def phasing_offer_accept(*, offer: PhasingOffer, by: User, version: int) -> Cont
             contract=contract, position=phase.position, title=phase.title, scope=phase.scope,
             due_date=phase.due_date, amount=phase.amount, upfront_share=Decimal(1),
         )  # fmt: skip
-        MilestoneEvent.objects.create(
-            milestone=milestone, kind=MilestoneEvent.Kind.CREATED, actor=by, to_status="pending", amount=phase.amount
-        )
+        record_event(milestone, MilestoneEvent.Kind.CREATED, actor=by, amount=phase.amount)
     for earlier in {phase.replaces.contract for phase in phases if phase.replaces_id}:
         complete_if_done(earlier)  # its remaining phases went to this freelancer
         notify(
@@ -166,8 +163,7 @@ def phasing_offer_reject(*, offer: PhasingOffer, by: User) -> PhasingOffer:
     offer.save(update_fields=["status", "answered_at"])
     Proposal.objects.filter(pk=offer.proposal_id).update(status=Proposal.Status.WITHDRAWN)
     project = offer.proposal.project
-    project.proposal_count = project.proposals.exclude(status=Proposal.Status.WITHDRAWN).count()
-    project.save(update_fields=["proposal_count"])
+    recount_proposals(project)
     notify(
         [project.owner], Notification.Kind.PHASING_REJECTED, actor=by,
         url=reverse("project_proposals", args=[project.pk]), project=project.title,

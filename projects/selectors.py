@@ -82,7 +82,6 @@ def project_visible_to(*, user: User) -> QuerySet:
 def project_detail(*, pk: int, user: User) -> Project | None:
     return (
         _with_card_data(project_visible_to(user=user))
-        .select_related("owner")
         .prefetch_related("attachments", "contracts")
         .filter(pk=pk)
         .first()
@@ -95,7 +94,3 @@ def employer_projects(*, user: User) -> QuerySet:
 
 def categories_with_skills() -> list[Category]:
     return list(Category.objects.prefetch_related(Prefetch("skills", queryset=Skill.objects.order_by("name_en"))))
-
-
-def skill_choices() -> QuerySet:
-    return Skill.objects.select_related("category")

@@ -11,9 +11,16 @@ from django.views.decorators.http import require_POST
 
 from marketplace.errors import DomainError, NotAllowed
 from marketplace.markdown import render_markdown
+from marketplace.views_helpers import run_action
 from projects.forms import ProjectForm, ProjectSearchForm
 from projects.models import Project, ProjectAttachment
-from projects.selectors import categories_with_skills, employer_projects, project_detail, project_list_open
+from projects.selectors import (
+    categories_with_skills,
+    employer_projects,
+    project_detail,
+    project_list_open,
+    project_visible_to,
+)
 from projects.services import project_attachment_delete, project_create, project_set_status, project_update
 from proposals.forms import ProposalForm
 from proposals.selectors import freelancer_proposals, proposal_of
@@ -24,7 +31,7 @@ PAGE_SIZE = 20
 def project_list(request):
     """Active projects: search, filters, sorting, pages."""
     form = ProjectSearchForm(request.GET or None)
-    filters = form.filters() if request.GET else ProjectSearchForm().filters()
+    filters = form.filters()
     page = Paginator(project_list_open(filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -34,7 +41,6 @@ def project_list(request):
         {
             "form": form,
             "page": page,
-            "filters": filters,
             "categories": categories_with_skills(),
             "selected_skills": {skill.slug for skill in filters.skills},
             "query_string": query.urlencode(),
@@ -172,14 +178,7 @@ def project_status(request, pk: int):
         messages.error(request, _("Unknown action."))
         return redirect("project_detail", pk=pk)
     status, done = targets[action]
-    try:
-        project_set_status(project=project, by=request.user, status=status)
-    except NotAllowed as error:
-        raise PermissionDenied(error.message) from error
-    except DomainError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, done)
+    run_action(request, lambda: project_set_status(project=project, by=request.user, status=status), done)
     return redirect("project_detail", pk=pk)
 
 
@@ -187,9 +186,7 @@ def attachment_download(request, pk: int, attachment_id: int):
     """Attachments of a project are for signed-in members who may see the project."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    project = project_detail(pk=pk, user=request.user)
-    if project is None:
-        raise Http404
+    project = get_object_or_404(project_visible_to(user=request.user), pk=pk)
     attachment = get_object_or_404(ProjectAttachment, pk=attachment_id, project=project)
     return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name)
 
@@ -261,6 +258,5 @@ def help_page(request, slug: str = "how-it-works"):
             "minimum_withdrawal": settings.WITHDRAWAL_MINIMUM.get(settings.DEFAULT_CURRENCY, 0),
             "acceptance_days": settings.ACCEPTANCE_DAYS,
             "warning_hours": Decimal(settings.ESCROW_AUTO_RELEASE_WARNING.total_seconds() / 3600).normalize(),
-            "review_days": 14,
         },
     )

@@ -42,7 +42,8 @@ def _check_terms(*, amount: Decimal, delivery_days: int, cover_letter: str) -> N
         raise DomainError(_("Write a cover letter."))
 
 
-def _recount(project: Project) -> None:
+def recount_proposals(project: Project) -> None:
+    """The project's proposal count: the proposals not withdrawn."""
     project.proposal_count = project.proposals.exclude(status=Proposal.Status.WITHDRAWN).count()
     project.save(update_fields=["proposal_count"])
 
@@ -76,7 +77,7 @@ def proposal_submit(
                 proposal=proposal, number=1, amount=amount, delivery_days=delivery_days, cover_letter=cover_letter
             )
             Conversation.objects.get_or_create(project=project, freelancer=freelancer)
-            _recount(project)
+            recount_proposals(project)
             notify(
                 [project.owner], Notification.Kind.PROPOSAL_NEW, actor=freelancer,
                 url=reverse("project_proposals", args=[project.pk]), project=project.title,
@@ -136,7 +137,7 @@ def proposal_withdraw(*, proposal: Proposal, by: User) -> Proposal:
     if proposal.freelancer_id != by.pk:
         raise NotAllowed(_("Only the freelancer who sent this proposal can withdraw it."))
     _transition(proposal, Proposal.Status.WITHDRAWN)
-    _recount(project)
+    recount_proposals(project)
     return proposal
 
 

@@ -164,7 +164,6 @@ def conversation_view(request, pk: int):
             "conversation": conversation,
             "page": page,
             "has_older": has_older,
-            "last_id": page[-1].pk if page else 0,
             "form": MessageForm(),
             "other": conversation.project.owner
             if conversation.side_of(request.user) == "freelancer"
@@ -182,7 +181,7 @@ def conversation_poll(request, pk: int):
     new = messages_after(conversation=conversation, after=int(after) if after.isdigit() else 0)
     if new:
         conversation_mark_read(conversation=conversation, user=request.user)
-    return render(request, "proposals/_messages.html", {"page": new, "conversation": conversation, "poll": True})
+    return render(request, "proposals/_messages.html", {"page": new, "conversation": conversation})
 
 
 @login_required
@@ -251,16 +250,14 @@ def phasing_offer(request, pk: int):
     if request.method == "POST" and formset.is_valid():
         phases = [PhaseInput(**form.cleaned_data) for form in formset if form.cleaned_data]
         replaces = [m for m in unpaid if str(m.pk) in request.POST.getlist("replaces")]
-        try:
-            phasing_offer_send(
+        sent = run_action(
+            request,
+            lambda: phasing_offer_send(
                 proposal=proposal, by=request.user, phases=phases, note=request.POST.get("note", ""), replaces=replaces
-            )
-        except NotAllowed as error:
-            raise PermissionDenied(error.message) from error
-        except DomainError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, _("The phasing is sent to the freelancer."))
+            ),
+            _("The phasing is sent to the freelancer."),
+        )
+        if sent is not None:
             return redirect("project_proposals", pk=project.pk)
     return render(
         request,
