@@ -133,20 +133,31 @@ def site(live_server, transactional_db):
     return live_server.url
 
 
+def sign_in(context, site: str, user, language: str | None = "en") -> None:
+    """Give a browser context a real session for `user` (made by Django's test client), and a language."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    cookies = [{"name": django_settings.SESSION_COOKIE_NAME, "value": client.cookies["sessionid"].value, "url": site}]
+    if language:
+        cookies.append({"name": django_settings.LANGUAGE_COOKIE_NAME, "value": language, "url": site})
+    context.add_cookies(cookies)
+
+
+def page_as(browser, site: str, user, language: str | None = "en", **context_options):
+    """A page in a browser context of its own, signed in as `user` (for tests with several people at once)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, **context_options)
+    sign_in(context, site, user, language)
+    return context.new_page()
+
+
 @pytest.fixture
 def login_as(site, page):
     """Sign the browser page in as a user (a real session, made by Django's test client)."""
-    from django.test import Client
 
     def login(user, language="en"):
-        client = Client()
-        client.force_login(user)
-        page.context.add_cookies(
-            [
-                {"name": django_settings.SESSION_COOKIE_NAME, "value": client.cookies["sessionid"].value, "url": site},
-                {"name": django_settings.LANGUAGE_COOKIE_NAME, "value": language, "url": site},
-            ]
-        )
+        sign_in(page.context, site, user, language)
         return user
 
     return login

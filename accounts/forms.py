@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Education, PortfolioItem, User, WorkExperience
 from accounts.validators import normalize_account_number, validate_card_number, validate_sheba
-from marketplace.forms import LocalizedYearField, MultipleFileField, MultipleFileInput
+from marketplace.forms import LocalizedYearField, MultipleFileField, MultipleFileInput, SkillCheckboxesMixin
 from marketplace.uploads import clean_image, clean_pdf
 from projects.models import Skill
 
@@ -55,7 +55,7 @@ class BasicInfoForm(forms.Form):
         return clean_image(upload) if upload else None
 
 
-class SkillsForm(forms.Form):
+class SkillsForm(SkillCheckboxesMixin, forms.Form):
     skills = forms.ModelMultipleChoiceField(
         label=_("Skills"),
         queryset=Skill.objects.all(),
@@ -63,9 +63,6 @@ class SkillsForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Tick up to 20 skills you master."),
     )
-
-    def selected_skill_ids(self) -> set[str]:
-        return {str(pk) for pk in (self["skills"].value() or [])}
 
     def clean_skills(self):
         skills = self.cleaned_data["skills"]

@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,7 +15,7 @@ from accounts.forms import (
     ResumeFileForm,
     SkillsForm,
 )
-from accounts.models import Education, PortfolioItem, WorkExperience
+from accounts.models import Education, PortfolioItem, Profile, WorkExperience
 from accounts.selectors import completed_projects, profile_for_editing, profile_public
 from accounts.services import (
     portfolio_item_create,
@@ -28,7 +27,8 @@ from accounts.services import (
     resume_entry_add,
     resume_entry_delete,
 )
-from marketplace.errors import DomainError, NotAllowed
+from marketplace.errors import DomainError
+from marketplace.views_helpers import run_action
 from projects.selectors import categories_with_skills
 from reviews.models import Review
 from reviews.selectors import feedback_for, reputation
@@ -143,7 +143,7 @@ def profile_edit(request, tab: str = "basic"):
             else:
                 messages.success(request, done)
                 return redirect(_tab_url(back_to))
-    context = {"tab": tab, "tabs": TABS, "profile": profile, "forms": forms}
+    context = {"tab": tab, "profile": profile, "forms": forms}
     if tab == "skills":
         context["categories"] = categories_with_skills()
     return render(request, f"accounts/profile_edit_{tab}.html", context)
@@ -151,11 +151,7 @@ def profile_edit(request, tab: str = "basic"):
 
 def _delete(request, model, pk: int, delete, tab: str):
     entry = get_object_or_404(model, pk=pk)
-    try:
-        delete(entry)
-    except NotAllowed as error:
-        raise PermissionDenied(error.message) from error
-    messages.success(request, _("Deleted."))
+    run_action(request, lambda: delete(entry), _("Deleted."))
     return redirect(_tab_url(tab))
 
 
@@ -199,18 +195,16 @@ def profile_public_view(request, username: str):
 
 
 def resume_download(request, username: str):
-    member = profile_public(username=username)
-    if member is None or not member.profile.resume:
+    profile = get_object_or_404(Profile.objects.select_related("user"), user__username=username, user__is_active=True)
+    if not profile.resume:
         raise Http404
     return FileResponse(
-        member.profile.resume.open("rb"), content_type="application/pdf", filename=f"{member.username}-resume.pdf"
+        profile.resume.open("rb"), content_type="application/pdf", filename=f"{profile.user.username}-resume.pdf"
     )
 
 
 def _with_ratings(projects, member):
     """Each completed project with the published rating the member received on it (one query)."""
-    from reviews.models import Review
-
     projects = list(projects)
     ratings = dict(
         Review.objects.filter(

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import F, Sum
 
-from escrow.models import Account, Entry, Transaction
+from escrow.models import Account, Entry, Milestone, Transaction
 
 
 @dataclass
@@ -40,8 +40,6 @@ def ledger_check() -> LedgerReport:
         if account.kind in Account.NON_NEGATIVE and account.balance < 0:
             report.breaches.append(f"account {account} is negative: {account.balance}")
     # 5. Each milestone's escrow account holds exactly funded − released − refunded.
-    from escrow.models import Milestone
-
     balances = dict(Account.objects.filter(kind=Account.Kind.ESCROW).values_list("key", "balance"))
     for milestone in Milestone.objects.all().iterator():
         held = balances.get(milestone.escrow_key, 0)

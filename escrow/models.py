@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
+from marketplace.currency import round_amount
 from marketplace.storage import private_storage
 
 
@@ -351,8 +352,6 @@ class Milestone(models.Model):
 
     @property
     def upfront_amount(self):
-        from marketplace.currency import round_amount
-
         return round_amount(self.amount * self.upfront_share, self.contract.currency)
 
     @property

@@ -9,6 +9,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.l10n import (
+    JALALI_BEFORE,
+    JALALI_YEAR_OFFSET,
     format_number,
     is_persian,
     localize_digits,
@@ -16,10 +18,6 @@ from marketplace.l10n import (
     to_ascii_digits,
     to_persian_digits,
 )
-
-
-def digits_for_page(number: int) -> str:
-    return localize_digits(str(number))
 
 
 class _PersianNumberInputMixin:
@@ -78,7 +76,7 @@ class MultipleFileField(forms.FileField):
         files = data if isinstance(data, list | tuple) else ([data] if data else [])
         if len(files) > self.max_files:
             raise forms.ValidationError(
-                _("Choose at most %(count)s files.") % {"count": digits_for_page(self.max_files)}, code="too_many"
+                _("Choose at most %(count)s files.") % {"count": localize_digits(str(self.max_files))}, code="too_many"
             )
         if self.required and not files:
             raise forms.ValidationError(self.error_messages["required"], code="required")
@@ -111,7 +109,7 @@ class LocalizedDateField(forms.DateField):
         parts = re.split(r"[-/.\s]+", to_ascii_digits(str(value)).strip())
         try:
             year, month, day = (int(part) for part in parts)
-            if year < 1700:
+            if year < JALALI_BEFORE:
                 return jdatetime.date(year, month, day).togregorian()
             return datetime.date(year, month, day)
         except (ValueError, TypeError) as error:
@@ -120,14 +118,18 @@ class LocalizedDateField(forms.DateField):
             ) from error
 
 
-JALALI_YEAR_OFFSET = 621  # a Jalali year starts in March of (Jalali + 621); close enough for a résumé year
-
-
 class LocalizedYearField(LocalizedIntegerField):
     """A year in either calendar, in any digits: 1398 (Jalali) or 2019 (Gregorian). Stored as Gregorian."""
 
     def to_python(self, value):
         year = super().to_python(value)
-        if year is not None and year < 1700:
+        if year is not None and year < JALALI_BEFORE:
             year += JALALI_YEAR_OFFSET
         return year
+
+
+class SkillCheckboxesMixin:
+    """For a form drawn with partials/_skill_checkboxes.html: the ids of the ticked skills, as strings."""
+
+    def selected_skill_ids(self) -> set[str]:
+        return {str(pk) for pk in (self["skills"].value() or [])}

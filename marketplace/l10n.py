@@ -22,6 +22,8 @@ THOUSANDS_SEPARATORS = ",\u066c\u060c'\u2019 \u00a0\u202f\u2009\u200c"
 DECIMAL_SEPARATORS = ".\u066b/"
 PERSIAN_THOUSANDS_SEPARATOR = "\u066c"
 PERSIAN_DECIMAL_SEPARATOR = "\u066b"
+JALALI_YEAR_OFFSET = 621  # a Jalali year starts in March of (Jalali + 621); close enough for a résumé year
+JALALI_BEFORE = 1700  # a year typed below this is a Jalali one (1405), at or above it a Gregorian one (2026)
 
 
 def is_persian() -> bool:

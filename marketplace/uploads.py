@@ -37,14 +37,18 @@ def _encode(picture: Image.Image, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
+def _check_size(upload, limit: int, message: str) -> None:
+    """Refuse an upload over `limit` bytes; `message` names the limit in MB as %(size)s."""
+    if upload.size > limit:
+        raise ValidationError(message % {"size": limit // (1024 * 1024)}, code="too_large")
+
+
 def clean_image(upload) -> CleanImage:
     """Validate an uploaded image and return it re-encoded (no metadata) with a thumbnail.
 
     Raises ValidationError with a message for the user on anything that is not an acceptable image.
     """
-    max_mb = settings.UPLOAD_IMAGE_MAX_BYTES // (1024 * 1024)
-    if upload.size > settings.UPLOAD_IMAGE_MAX_BYTES:
-        raise ValidationError(_("The image is larger than %(size)s MB.") % {"size": max_mb}, code="too_large")
+    _check_size(upload, settings.UPLOAD_IMAGE_MAX_BYTES, _("The image is larger than %(size)s MB."))
     upload.seek(0)
     data = upload.read()
     try:
@@ -87,9 +91,7 @@ def clean_image(upload) -> CleanImage:
 
 def clean_pdf(upload) -> ContentFile:
     """A real PDF (by its header and trailer), within the size limit, under a name of our own."""
-    max_mb = settings.UPLOAD_DOCUMENT_MAX_BYTES // (1024 * 1024)
-    if upload.size > settings.UPLOAD_DOCUMENT_MAX_BYTES:
-        raise ValidationError(_("The file is larger than %(size)s MB.") % {"size": max_mb}, code="too_large")
+    _check_size(upload, settings.UPLOAD_DOCUMENT_MAX_BYTES, _("The file is larger than %(size)s MB."))
     upload.seek(0)
     data = upload.read()
     if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-2048:]:
@@ -99,9 +101,7 @@ def clean_pdf(upload) -> ContentFile:
 
 def clean_attachment(upload) -> ContentFile:
     """A project attachment: size-limited, and not something a browser would run (HTML, SVG, scripts)."""
-    max_mb = settings.UPLOAD_DOCUMENT_MAX_BYTES // (1024 * 1024)
-    if upload.size > settings.UPLOAD_DOCUMENT_MAX_BYTES:
-        raise ValidationError(_("The file is larger than %(size)s MB.") % {"size": max_mb}, code="too_large")
+    _check_size(upload, settings.UPLOAD_DOCUMENT_MAX_BYTES, _("The file is larger than %(size)s MB."))
     extension = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
     if extension not in ATTACHMENT_EXTENSIONS:
         raise ValidationError(
@@ -149,9 +149,7 @@ def inspect_zip(upload) -> ZipReport:
     import stat
     import zipfile
 
-    limit_mb = settings.DELIVERABLE_MAX_BYTES // (1024 * 1024)
-    if upload.size > settings.DELIVERABLE_MAX_BYTES:
-        raise ValidationError(_("The file is larger than %(size)s MB.") % {"size": limit_mb}, code="too_large")
+    _check_size(upload, settings.DELIVERABLE_MAX_BYTES, _("The file is larger than %(size)s MB."))
     upload.seek(0)
     data = upload.read()
     try:

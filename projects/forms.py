@@ -3,7 +3,13 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.forms import LocalizedDateField, LocalizedDecimalField, LocalizedIntegerField, MultipleFileField
+from marketplace.forms import (
+    LocalizedDateField,
+    LocalizedDecimalField,
+    LocalizedIntegerField,
+    MultipleFileField,
+    SkillCheckboxesMixin,
+)
 from projects.models import Category, Project, Skill
 from projects.selectors import SORTS, ProjectFilters
 from projects.services import MAX_ATTACHMENTS
@@ -19,7 +25,7 @@ class SkillChoiceField(forms.ModelMultipleChoiceField):
         return skill.name
 
 
-class ProjectForm(forms.ModelForm):
+class ProjectForm(SkillCheckboxesMixin, forms.ModelForm):
     budget_min = LocalizedDecimalField(label=_("Minimum budget"), min_value=1, max_value=MAX_BUDGET, decimal_places=2)
     budget_max = LocalizedDecimalField(label=_("Maximum budget"), min_value=1, max_value=MAX_BUDGET, decimal_places=2)
     deadline = LocalizedDateField(label=_("Deadline"), required=False)
@@ -62,10 +68,6 @@ class ProjectForm(forms.ModelForm):
         self.fields["category"].empty_label = _("Choose a category")
         self.fields["currency"].initial = settings.DEFAULT_CURRENCY
         self.fields["title"].widget.attrs["placeholder"] = _("e.g. An online shop for handmade rugs")
-
-    def selected_skill_ids(self) -> set[str]:
-        value = self["skills"].value() or []
-        return {str(pk) for pk in value}
 
     def clean_title(self):
         title = self.cleaned_data["title"].strip()

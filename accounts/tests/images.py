@@ -22,5 +22,12 @@ def png(name="picture.png", size=(300, 200)) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
 
 
+def gif(name="picture.gif", size=(300, 200)) -> SimpleUploadedFile:
+    """A real, readable GIF: an image, but not a format we keep."""
+    buffer = io.BytesIO()
+    Image.new("P", size, 3).save(buffer, "GIF")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/gif")
+
+
 def fake_image(name="virus.png") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, b"MZ\x90\x00 this is not an image at all", content_type="image/png")

@@ -8,7 +8,7 @@ from PIL import Image
 
 from accounts.models import Education, PortfolioImage, PortfolioItem, Profile, WorkExperience
 from accounts.tests.factories import UserFactory
-from accounts.tests.images import fake_image, jpeg_with_exif, png
+from accounts.tests.images import fake_image, gif, jpeg_with_exif, png
 from accounts.validators import iban_valid, luhn_valid
 from conftest import files_under
 from projects.models import Skill
@@ -53,7 +53,7 @@ def test_avatar_is_re_encoded_without_exif_turned_upright_and_thumbnailed(client
     ("upload", "message"),
     [
         (fake_image(), "This file is not an image we can read."),
-        (SimpleUploadedFile("a.gif", b"GIF89a" + b"\x00" * 64, content_type="image/gif"), "not an image"),
+        (gif(), "Upload a JPEG, PNG or WebP image."),
         (png(size=(10, 10)), "The image is too small."),
     ],
 )
@@ -110,12 +110,14 @@ def test_resume_pdf_is_checked_by_content(client, member, media_dirs):
     assert "This file is not a PDF document." in response.content.decode()
     assert files_under(media_dirs) == []
 
-    real = SimpleUploadedFile("cv.pdf", b"%PDF-1.7\n1 0 obj<<>>endobj\n%%EOF\n", content_type="application/pdf")
+    content = b"%PDF-1.7\n1 0 obj<<>>endobj\n%%EOF\n"
+    real = SimpleUploadedFile("cv.pdf", content, content_type="application/pdf")
     assert _edit(client, "resume", "resume_file", resume=real).status_code == 302
     assert len(files_under(media_dirs / "private")) == 1
     assert files_under(media_dirs / "media") == []
     download = client.get(reverse("profile_resume", args=["reza"]))
     assert download["Content-Type"] == "application/pdf"
+    assert b"".join(download.streaming_content) == content
 
 
 @pytest.mark.django_db

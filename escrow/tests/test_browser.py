@@ -4,6 +4,7 @@ import pytest
 
 from accounts.models import Profile
 from accounts.tests.factories import UserFactory
+from conftest import page_as
 from escrow.checks import ledger_check
 
 pytestmark = pytest.mark.browser
@@ -37,19 +38,11 @@ def test_top_up_withdraw_and_staff_pays_it(page, site, login_as, browser, langua
     assert page.inner_text("[data-testid=payout-balance]") == text["payout"]
 
     # Staff, in their own browser, pay it in the admin with the bank's reference.
-    from django.conf import settings
-    from django.test import Client
-
     staff = UserFactory()
     staff.is_staff = staff.is_superuser = True
     staff.save()
-    staff_client = Client()
-    staff_client.force_login(staff)
-    admin_context = browser.new_context()
-    admin_context.add_cookies(
-        [{"name": settings.SESSION_COOKIE_NAME, "value": staff_client.cookies["sessionid"].value, "url": site}]
-    )
-    admin = admin_context.new_page()
+    admin = page_as(browser, site, staff, language=None)
+    admin_context = admin.context
     admin.goto(site + "/admin/escrow/withdrawal/")
     admin.click("#result_list tbody tr a")
     admin.fill("input[name=bank_reference]", "BANK-20261122-7788")

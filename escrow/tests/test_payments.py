@@ -82,7 +82,7 @@ def _tampered(callback_url, **changes):
     [
         {"sig": "0" * 64},  # forged signature
         {"amount": "5000000.00"},  # a larger amount, with the old signature
-        {"status": "paid", "ts": "1"},  # stale
+        {"status": "paid", "ts": "1"},  # an old time, with the old signature
         {"reference": "no-such-reference"},
         {"sig": ""},
     ],
@@ -93,6 +93,20 @@ def test_forged_stale_or_unknown_callbacks_are_400_and_credit_nothing(client, pa
     assert client.get(path, params).status_code == 400
     assert _wallet(payer) == 0
     assert not Transaction.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_correctly_signed_but_stale_callback_is_refused(client, payer):
+    """A genuine callback replayed later (signed for its own old time) is refused by its age alone."""
+    callback = _pay_at_the_bank(client, _start_top_up(client))
+    path, params = _tampered(callback)
+    stale = int(params["ts"]) - 2 * 3600
+    signature = SandboxGateway.sign(
+        reference=params["reference"], amount=Decimal(params["amount"]), status=params["status"], timestamp=stale
+    )
+    assert client.get(path, {**params, "ts": stale, "sig": signature}).status_code == 400
+    assert client.get(path, params).status_code == 302  # the same callback, fresh, is taken
+    assert _wallet(payer) == 500_000
 
 
 @pytest.mark.django_db

@@ -62,7 +62,7 @@ def year(value) -> str:
     if value in (None, ""):
         return ""
     if l10n.is_persian():
-        return l10n.to_persian_digits(str(int(value) - 621))
+        return l10n.to_persian_digits(str(int(value) - l10n.JALALI_YEAR_OFFSET))
     return str(value)
 
 

@@ -23,12 +23,14 @@ def test_the_figures_come_from_the_settings(client, settings):
     settings.COMMISSION_RATE = Decimal("0.12")
     settings.ESCROW_UPFRONT_SHARE = Decimal("0.40")
     settings.ESCROW_AUTO_RELEASE_WARNING = timedelta(hours=8)
+    settings.ESCROW_AUTO_RELEASE_DELAY = timedelta(hours=72)
+    settings.WITHDRAWAL_MINIMUM = {**settings.WITHDRAWAL_MINIMUM, "IRT": Decimal(250_000)}
     html = client.get(reverse("help_page", args=["work-guarantee"])).content.decode()
-    assert "12% commission" in html and "40% of its amount" in html and "2 days after" in html
+    assert "12% commission" in html and "40% of its amount" in html and "3 days after" in html
     assert "notified 8 hours before" in html
     client.cookies["django_language"] = "fa"
     html = client.get(reverse("help_page", args=["settling-my-account"])).content.decode()
-    assert "۱۰۰٬۰۰۰ تومان" in html and "۱۲٪" in html
+    assert "۲۵۰٬۰۰۰ تومان" in html and "۱۲٪" in html
 
 
 @pytest.mark.django_db

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from accounts.tests.factories import UserFactory
+from conftest import page_as
 from projects.tests.factories import make_project
 
 pytestmark = pytest.mark.browser
@@ -15,30 +16,14 @@ TEXT = {
 }
 
 
-def _session(browser, site, user, language):
-    from django.conf import settings
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.add_cookies(
-        [
-            {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies["sessionid"].value, "url": site},
-            {"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": site},
-        ]
-    )
-    return context.new_page()
-
-
 @pytest.mark.parametrize("language", ["en", "fa"])
 def test_bid_chat_live_and_lower_the_amount(browser, site, language):
     text = TEXT[language]
     employer = UserFactory(username=f"boss_{language}")
     freelancer = UserFactory(username=f"dev_{language}")
     project = make_project(owner=employer, title="Rug shop website")
-    freelancer_page = _session(browser, site, freelancer, language)
-    employer_page = _session(browser, site, employer, language)
+    freelancer_page = page_as(browser, site, freelancer, language)
+    employer_page = page_as(browser, site, employer, language)
 
     # The freelancer bids from the project page.
     freelancer_page.goto(f"{site}/projects/{project.pk}/")

@@ -202,7 +202,8 @@ def test_poll_returns_only_newer_messages(client, world):
 def test_the_freelancers_proposals_list(client, world):
     client = _client_for(client, world, "bidder")
     html = client.get(reverse("my_activities"), {"tab": "freelancer"}).content.decode()
-    assert "Rug shop" in html and "Sent" in html
+    assert html.count('data-testid="my-proposal-row"') == 1
+    assert "Rug shop" in html and '<span class="status-badge status-sent">Sent</span>' in html
 
 
 @pytest.mark.django_db

@@ -13,6 +13,7 @@ import pytest
 
 from accounts.models import Profile
 from accounts.tests.factories import UserFactory
+from conftest import page_as
 from escrow.checks import ledger_check
 from escrow.models import Withdrawal
 from escrow.services import withdrawal_mark_paid
@@ -44,19 +45,7 @@ def _zip_bytes() -> bytes:
 
 
 def _browser_for(browser, site, user, language):
-    from django.conf import settings
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    context.add_cookies(
-        [
-            {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies["sessionid"].value, "url": site},
-            {"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": site},
-        ]
-    )
-    return context.new_page()
+    return page_as(browser, site, user, language, accept_downloads=True)
 
 
 def _digits(number: int, language: str) -> str:

@@ -3,16 +3,19 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from conftest import files_under
 from escrow import contracts
 from escrow.checks import ledger_check
 from escrow.ledger import post_deposit, wallet_of
-from escrow.models import Account, Dispute, Milestone
+from escrow.models import Account, Contract, Dispute, Milestone
 from escrow.tests.test_contracts import zip_file
 from notifications.models import Notification
 from projects.tests.factories import make_project
@@ -22,18 +25,26 @@ ROLES = ["anonymous", "employer", "freelancer", "other", "staff"]
 
 
 def _deal(state: str):
-    """A single-delivery contract brought to `state`: selected, accepted, delivered or paid in full."""
+    """A single-delivery contract brought to `state`: selected; funded (the guarantee paid, no answer yet);
+    overdue (funded, and the freelancer's days to answer are over); accepted; uploaded; delivered; or paid in
+    full."""
     project = make_project(title="Rug shop")
     proposal = make_proposal(project=project, amount="1000000")
     employer, freelancer = project.owner, proposal.freelancer
     post_deposit(user=employer, amount=Decimal(2_000_000), currency="IRT", gateway="sandbox", key=f"s:{project.pk}")
     contract = contracts.contract_select(proposal=proposal, by=employer)
     milestone = contract.milestones.get()
-    if state in ("accepted", "delivered", "paid"):
+    if state in ("funded", "overdue", "accepted", "uploaded", "delivered", "paid"):
         contracts.milestone_fund(milestone=milestone, by=employer)
+    if state == "overdue":
+        Contract.objects.filter(pk=contract.pk).update(
+            created_at=timezone.now() - timedelta(days=settings.ACCEPTANCE_DAYS + 1)
+        )
+    if state in ("accepted", "uploaded", "delivered", "paid"):
         contracts.contract_accept(contract=contract, by=freelancer)
-    if state in ("delivered", "paid"):
+    if state in ("uploaded", "delivered", "paid"):
         contracts.deliverable_upload(milestone=milestone, by=freelancer, upload=zip_file())
+    if state in ("delivered", "paid"):
         contracts.milestone_mark_delivered(milestone=milestone, by=freelancer)
     if state == "paid":
         contracts.milestone_fund(milestone=milestone, by=employer)
@@ -74,16 +85,16 @@ MATRIX = [
      {"anonymous": 302, "employer": 200, "freelancer": 200, "other": 403, "staff": 200}),
     ("pay", "selected", "post", lambda d: reverse("workspace_fund", args=[d["contract"].pk]), {},
      {"anonymous": 302, "employer": 302, "freelancer": 403, "other": 403, "staff": 403}),
-    ("accept", "selected", "post", lambda d: reverse("workspace_operate", args=[d["contract"].pk, "accept"]), {},
+    ("accept", "funded", "post", lambda d: reverse("workspace_operate", args=[d["contract"].pk, "accept"]), {},
      {"anonymous": 302, "employer": 403, "freelancer": 302, "other": 403, "staff": 403}),
-    ("decline", "selected", "post", lambda d: reverse("workspace_operate", args=[d["contract"].pk, "decline"]), {},
+    ("decline", "funded", "post", lambda d: reverse("workspace_operate", args=[d["contract"].pk, "decline"]), {},
      {"anonymous": 302, "employer": 403, "freelancer": 302, "other": 403, "staff": 403}),
-    ("cancel", "selected", "post", lambda d: reverse("workspace_operate", args=[d["contract"].pk, "cancel"]), {},
+    ("cancel", "overdue", "post", lambda d: reverse("workspace_operate", args=[d["contract"].pk, "cancel"]), {},
      {"anonymous": 302, "employer": 302, "freelancer": 403, "other": 403, "staff": 403}),
     ("upload", "accepted", "post", lambda d: reverse("workspace_upload", args=[d["contract"].pk]),
      lambda: {"file": zip_file()},
      {"anonymous": 302, "employer": 403, "freelancer": 302, "other": 403, "staff": 403}),
-    ("done", "accepted", "post", lambda d: reverse("workspace_operate", args=[d["contract"].pk, "done"]), {},
+    ("done", "uploaded", "post", lambda d: reverse("workspace_operate", args=[d["contract"].pk, "done"]), {},
      {"anonymous": 302, "employer": 403, "freelancer": 302, "other": 403, "staff": 403}),
     ("approve", "paid", "post", lambda d: reverse("workspace_operate", args=[d["contract"].pk, "approve"]), {},
      {"anonymous": 302, "employer": 302, "freelancer": 403, "other": 403, "staff": 403}),
@@ -126,6 +137,9 @@ def test_who_may_use_each_workspace_url(role, name, state, method, url, data, ex
     assert response.status_code == expected[role], (name, role)
     if role == "anonymous":
         assert response["Location"].startswith(reverse("account_login"))
+    elif response.status_code == 302:  # allowed: the action went through, not refused with a message
+        refusals = [m.message for m in get_messages(response.wsgi_request) if m.level == messages.ERROR]
+        assert refusals == [], (name, role, refusals)
 
 
 @pytest.mark.django_db
