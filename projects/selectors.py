@@ -89,7 +89,8 @@ def project_detail(*, pk: int, user: User) -> Project | None:
 
 
 def employer_projects(*, user: User) -> QuerySet:
-    return _with_card_data(Project.objects.filter(owner=user)).order_by("-created_at")
+    """The employer's table in My activities: its own columns only, one query."""
+    return Project.objects.filter(owner=user).order_by("-created_at")
 
 
 def categories_with_skills() -> list[Category]:

@@ -186,6 +186,18 @@ def test_my_activities_lists_the_employers_projects(client, employer):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("count", [2, 40])
+def test_my_activities_runs_a_bounded_number_of_queries(client, employer, django_assert_max_num_queries, count):
+    web = Category.objects.get(slug="web-development")
+    for n in range(count):
+        make_project(owner=employer, title=f"Project number {n}", skills=list(web.skills.all()[:3]))
+    client.get(reverse("home"))
+    with django_assert_max_num_queries(6):
+        html = client.get(reverse("my_activities")).content.decode()
+    assert html.count("Project number") == count
+
+
+@pytest.mark.django_db
 def test_a_freelancer_sees_the_call_to_action_and_a_visitor_the_login(client, employer):
     project = make_project()
     assert 'data-testid="send-proposal"' in client.get(reverse("project_detail", args=[project.pk])).content.decode()
