@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -28,6 +28,7 @@ from accounts.services import (
     resume_entry_delete,
 )
 from marketplace.errors import DomainError
+from marketplace.storage import private_file_response
 from marketplace.views_helpers import run_action
 from projects.selectors import categories_with_skills
 from reviews.models import Review
@@ -198,8 +199,8 @@ def resume_download(request, username: str):
     profile = get_object_or_404(Profile.objects.select_related("user"), user__username=username, user__is_active=True)
     if not profile.resume:
         raise Http404
-    return FileResponse(
-        profile.resume.open("rb"), content_type="application/pdf", filename=f"{profile.user.username}-resume.pdf"
+    return private_file_response(
+        profile.resume, filename=f"{profile.user.username}-resume.pdf", content_type="application/pdf"
     )
 
 

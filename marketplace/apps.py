@@ -7,6 +7,7 @@ class MarketplaceConfig(AppConfig):
     verbose_name = _("Marketplace")
 
     def ready(self) -> None:
+        from marketplace import checks  # noqa: F401 — registers the production checks
         from marketplace.currency import register_currencies
 
         register_currencies()

@@ -15,3 +15,7 @@ class NotAllowed(DomainError):
 
 class InvalidTransition(DomainError):
     """The object is not in a state that allows this action."""
+
+
+class StorageUnavailable(DomainError):
+    """The file store (the disk, or object storage) did not take the file; nothing was saved."""

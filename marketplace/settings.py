@@ -55,12 +55,21 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Answers GET /health/ before host checks and HTTPS redirects: load balancers call it by address.
+    "marketplace.health.HealthCheckMiddleware",
+    "marketplace.observability.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # CSP, Permissions-Policy, and no-store for signed-in pages, on every response the middlewares below give
+    # (marketplace/security.py).
+    "marketplace.security.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Sets the device cookie the adapter asks for at login (accounts/login_devices.py).
+    "accounts.login_devices.LoginDeviceMiddleware",
+    "marketplace.observability.RequestUserMiddleware",
     "marketplace.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -70,7 +79,8 @@ MIDDLEWARE = [
 
 if PRODUCTION:
     # Static files straight from gunicorn, compressed and cache-busted; runserver serves them in development.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    _after_security = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1
+    MIDDLEWARE.insert(_after_security, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "marketplace.urls"
 WSGI_APPLICATION = "marketplace.wsgi.application"
@@ -102,9 +112,28 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
+elif env.bool("DATABASE_POOL", default=False):
+    # psycopg's pool (Django's "pool" option): each process keeps DATABASE_POOL_MIN..MAX open connections.
+    # Django requires CONN_MAX_AGE = 0 with a pool. bench/db_connections_bench.py compares the two.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DATABASE_POOL_MIN", default=1),
+        "max_size": env.int("DATABASE_POOL_MAX", default=4),
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+    }
 else:
+    # One persistent connection per process (a gunicorn sync worker serves one request at a time), checked
+    # before reuse; the default, chosen from bench/db_connections_bench.py (README, "Running in production").
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if env.bool("DATABASE_PGBOUNCER", default=False):
+    # pgbouncer in transaction pooling mode cannot keep a server-side cursor open across transactions.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that does not answer fails a request (and the health check) in seconds, not minutes.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and broker -------------------------------------------------------------------------------
@@ -124,7 +153,8 @@ if REDIS_URL:
     }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": 3600,
+        # A task whose worker died unacknowledged (acks_late) is delivered again after this many seconds.
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
         "socket_connect_timeout": 1,
         "socket_timeout": 2,
         # Publishing from a web request gives up at once when Redis is down (the outbox sweep sends later);
@@ -134,6 +164,13 @@ if REDIS_URL:
         "interval_step": 0.1,
         "interval_max": 0.2,
     }
+    # Exactly one beat sends the periodic tasks, however many are started: RedBeat keeps the schedule in Redis
+    # behind a lock; a second beat waits and takes over within CELERY_REDBEAT_LOCK_TIMEOUT if the first dies.
+    CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+    CELERY_REDBEAT_REDIS_URL = REDIS_URL
+    CELERY_REDBEAT_KEY_PREFIX = env.str("CELERY_REDBEAT_KEY_PREFIX", default="redbeat:")
+    CELERY_REDBEAT_LOCK_TIMEOUT = env.int("CELERY_REDBEAT_LOCK_TIMEOUT", default=60)
+    CELERY_BEAT_MAX_LOOP_INTERVAL = 5
 else:
     CACHES = {"default": _database_cache}
     CELERY_BROKER_URL = "filesystem://"
@@ -210,6 +247,9 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
     "signup": "20/m/ip",
     "login": "30/m/ip",
+    # The key is the login and the browser (accounts.adapter, accounts/login_devices.py): a browser that has signed
+    # in with that login before has a count of its own, all others share one. Strangers' failures lock out only
+    # strangers.
     "login_failed": "10/m/ip,5/5m/key",
     "confirm_email": "1/3m/key",
 }
@@ -220,7 +260,9 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- E-mail: every message is written to the outbox and delivered by a Celery task ------------------
 EMAIL_BACKEND = "notifications.backends.OutboxEmailBackend"
-_email = env.email_url("EMAIL_URL", default="consolemail://")
+# Production has no default: a real backend must be named (marketplace/checks.py).
+EMAIL_URL = env.str("EMAIL_URL", default="" if PRODUCTION else "consolemail://")
+_email = environ.Env.email_url_config(EMAIL_URL or "consolemail://")
 EMAIL_DELIVERY_BACKEND = _email["EMAIL_BACKEND"]
 EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = _email.get("EMAIL_PORT", 25)
@@ -251,9 +293,55 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 # Files only views that check permissions may hand out (résumés, attachments, deliverables): never under MEDIA_URL.
 PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private"))
+# Uploads larger than 2.5 MB are spooled here, not held in memory: a real disk, not a tmpfs (RAM).
+FILE_UPLOAD_TEMP_DIR = env.str("FILE_UPLOAD_TEMP_DIR", default="") or None
+# How long a presigned link to a private file (or nginx's X-Accel-Redirect answer) stays usable, in seconds.
+PRIVATE_FILE_URL_SECONDS = env.int("PRIVATE_FILE_URL_SECONDS", default=300)
+# One machine behind nginx: nginx sends private files from an `internal` location mapped onto PRIVATE_MEDIA_ROOT.
+PRIVATE_FILES_X_ACCEL_PREFIX = env.str("PRIVATE_FILES_X_ACCEL_PREFIX", default="")
+# Object storage (any S3-protocol service): uploaded files go there when S3_BUCKET (or AWS_STORAGE_BUCKET_NAME)
+# is set. Credentials: S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY, or boto3's own AWS_* variables or instance role.
+S3_BUCKET = env.str("S3_BUCKET", default=env.str("AWS_STORAGE_BUCKET_NAME", default=""))
+S3_ENDPOINT_URL = env.str("S3_ENDPOINT_URL", default=env.str("AWS_S3_ENDPOINT_URL", default=""))
+S3_PUBLIC_URL = env.str("S3_PUBLIC_URL", default="")  # a CDN or custom domain in front of the public prefix
+# "s3" or "local" (one machine whose disk holds MEDIA_ROOT and PRIVATE_MEDIA_ROOT). Production has no default.
+FILE_STORAGE = env.str("FILE_STORAGE", default="s3" if S3_BUCKET else ("" if PRODUCTION else "local"))
+if FILE_STORAGE == "s3":
+    from boto3.s3.transfer import TransferConfig
+
+    _upload_transfer_config = TransferConfig(multipart_chunksize=5 * 1024 * 1024, max_concurrency=2)
+    _upload_transfer_config.max_in_memory_upload_chunks = 2
+    _s3_options = {
+        "bucket_name": S3_BUCKET,
+        "endpoint_url": S3_ENDPOINT_URL or None,
+        "region_name": env.str("S3_REGION", default=env.str("AWS_S3_REGION_NAME", default="")) or None,
+        "access_key": env.str("S3_ACCESS_KEY_ID", default="") or None,
+        "secret_key": env.str("S3_SECRET_ACCESS_KEY", default="") or None,
+        "addressing_style": env.str("S3_ADDRESSING_STYLE", default="path" if S3_ENDPOINT_URL else "auto"),
+        "signature_version": "s3v4",
+        # Large uploads go up in 5 MB parts (S3's smallest), two at a time, at most two read ahead (boto3 would
+        # buffer ten):
+        # a worker's memory stays bounded whatever the size.
+        "transfer_config": _upload_transfer_config,
+    }
+    _public_s3 = dict(_s3_options)
+    if S3_PUBLIC_URL:
+        _public_parts = S3_PUBLIC_URL.split("://", 1)
+        _public_s3.update(custom_domain=_public_parts[-1].rstrip("/"), url_protocol=f"{_public_parts[0]}:")
+    # Pages show public images from the store: the Content-Security-Policy must allow its origin.
+    _image_origin = (S3_PUBLIC_URL or S3_ENDPOINT_URL or f"https://{S3_BUCKET}.s3.amazonaws.com").split("/")[:3]
+    CSP_EXTRA_IMG_SRC = ["/".join(_image_origin)]
+    _uploads = {
+        "default": {"BACKEND": "marketplace.storage.PublicS3Storage", "OPTIONS": _public_s3},
+        "private": {"BACKEND": "marketplace.storage.PrivateS3Storage", "OPTIONS": _s3_options},
+    }
+else:
+    _uploads = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "private": {"BACKEND": "marketplace.storage.PrivateFileSystemStorage"},
+    }
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "private": {"BACKEND": "marketplace.storage.PrivateFileSystemStorage"},
+    **_uploads,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION
@@ -263,7 +351,8 @@ STORAGES = {
 
 # --- Business settings ------------------------------------------------------------------------------
 SITE_NAME = _("Hamkar")
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")  # for links in e-mails sent by workers
+# For links in e-mails sent by workers. Production has no default (marketplace/checks.py).
+SITE_URL = env.str("SITE_URL", default="" if PRODUCTION else "http://127.0.0.1:8000")
 DEFAULT_CURRENCY = "IRT"  # toman; registered with py-moneyed in marketplace.apps
 CURRENCIES = ("IRT", "IRR", "USD", "EUR")
 CURRENCY_CHOICES = [("IRT", _("Toman")), ("IRR", _("Rial")), ("USD", _("US dollar")), ("EUR", _("Euro"))]
@@ -283,8 +372,6 @@ SANDBOX_GATEWAY_SECRET = env.str("SANDBOX_GATEWAY_SECRET", default="")  # defaul
 PAYMENT_CALLBACK_MAX_AGE = 15 * 60  # seconds a signed callback stays valid
 TOP_UP_LIMITS = {"IRT": (Decimal(10_000), Decimal(500_000_000)), "USD": (Decimal(5), Decimal(50_000))}
 WITHDRAWAL_MINIMUM = {"IRT": Decimal(100_000), "IRR": Decimal(1_000_000), "USD": Decimal(10), "EUR": Decimal(10)}
-# Production: the web server sends deliverables (nginx `internal` location mapped onto PRIVATE_MEDIA_ROOT).
-DELIVERABLE_X_ACCEL_PREFIX = env.str("DELIVERABLE_X_ACCEL_PREFIX", default="")
 ACCEPTANCE_DAYS = env.int("ACCEPTANCE_DAYS", default=3)  # the employer may cancel an unanswered contract after
 DELIVERABLE_MAX_BYTES = env.int("DELIVERABLE_MAX_BYTES", default=200 * 1024 * 1024)
 ZIP_MAX_ENTRIES = 5000
@@ -300,6 +387,43 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cook
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"  # Django's default, written out
+# The two policies below go out on every response (marketplace/security.py). No 'unsafe-inline', no 'unsafe-eval':
+# scripts and styles come from our static files only (behaviour lives in static/js/site.js; htmx's eval is off in
+# base.html).
+# Other sections may add origins: CSP_EXTRA_IMG_SRC (the object storage's public URL) and CSP_EXTRA_FORM_ACTION
+# (payment gateways a form posts or redirects to), both lists.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'self'"],
+    "object-src": ["'none'"],
+}
+# Browser features the site never uses are off for it and for anything it embeds; payment stays for our own pages.
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "browsing-topics": [],  # interest-based ads (FLoC's interest-cohort, renamed)
+    "camera": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "payment": ["self"],
+    "usb": [],
+}
+# Device cookies: a browser that has signed in keeps its own count of failed logins (accounts/login_devices.py).
+LOGIN_DEVICE_COOKIE_NAME = "login_device"
+LOGIN_DEVICE_COOKIE_AGE = 60 * 60 * 24 * 365
+# nginx in front sets X-Forwarded-For to the client's address, replacing what the client sent
+# (deploy/nginx/hamkar.conf): allauth takes the address that many entries from the end, so its per-address limits
+# count the client, not the proxy. 0 reads REMOTE_ADDR: development, or nothing in front of gunicorn.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1 if PRODUCTION else 0)
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
@@ -310,11 +434,31 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     LANGUAGE_COOKIE_SECURE = True
 
+# --- Logs and error reports -------------------------------------------------------------------------
+# Production writes one JSON object a line, with the request id (nginx's X-Request-ID, or one of ours) and the
+# user id; a Celery task carries the id of the request that queued it (marketplace/observability.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "marketplace.observability.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "marketplace.observability.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+# Celery installs its own log format in workers unless told not to.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from marketplace.observability import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default=DJANGO_ENV),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )

@@ -1,7 +1,10 @@
 """Helpers shared by the test suites (imported by tests only)."""
 
+import os
 import threading
+import tracemalloc
 
+from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.db import connection
 
 
@@ -26,3 +29,28 @@ def run_in_threads(count: int, action) -> list:
     for thread in threads:
         thread.join()
     return outcomes
+
+
+def spooled_upload(name: str, content_type: str, fill) -> TemporaryUploadedFile:
+    """An upload as Django hands a large one to a view: a TemporaryUploadedFile on disk. `fill(file)` writes its
+    content, in chunks, so the test itself never holds it in memory. Closing the upload deletes the file."""
+    upload = TemporaryUploadedFile(name, content_type, 0, None)
+    fill(upload.file)
+    upload.size = upload.file.seek(0, os.SEEK_END)
+    upload.seek(0)
+    return upload
+
+
+def peak_memory(action) -> tuple:
+    """Run `action()`; return what it returned and the peak of the Python memory it allocated, in bytes."""
+    started = not tracemalloc.is_tracing()
+    if started:
+        tracemalloc.start()
+    tracemalloc.reset_peak()
+    before = tracemalloc.get_traced_memory()[0]
+    try:
+        result = action()
+        return result, tracemalloc.get_traced_memory()[1] - before
+    finally:
+        if started:
+            tracemalloc.stop()

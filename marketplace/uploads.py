@@ -3,19 +3,33 @@
 Images are opened with Pillow (a real image of an allowed format, within size and pixel limits), turned upright,
 stripped of EXIF and every other metadata by re-encoding, scaled down if huge, and get a thumbnail. Documents
 are checked by content, not by name.
+
+Memory stays bounded whatever the size of a document or a deliverable: Django spools an upload larger than
+FILE_UPLOAD_MAX_MEMORY_SIZE to a temporary file, the checks read only the bytes they look at (or read in chunks),
+and what they return wraps that same file, which storage then copies in chunks (S3: a multipart upload). Only
+images, limited to UPLOAD_IMAGE_MAX_BYTES, are read whole, to be re-encoded.
 """
 
+import hashlib
 import io
+import logging
+import os
 import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from marketplace.errors import StorageUnavailable
+
+logger = logging.getLogger(__name__)
+
 ALLOWED_IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+READ_CHUNK_BYTES = 1024 * 1024
+PDF_TRAILER_BYTES = 2048  # "%%EOF" must be within the last 2 KiB
 
 
 @dataclass
@@ -89,17 +103,31 @@ def clean_image(upload) -> CleanImage:
     )
 
 
-def clean_pdf(upload) -> ContentFile:
+def _stored_as(upload, extension: str) -> File:
+    """The upload itself, rewound, under a name of our own, for FieldFile.save to stream.
+
+    It lives as long as the upload: Django deletes a spooled upload at the end of the request, so the service saves
+    it before then. Wrapped in a plain File rather than handed over as is, so the client's file name and content type
+    stay behind (S3 storage would keep that content type and serve it back).
+    """
+    upload.seek(0)
+    return File(upload, name=f"{uuid.uuid4().hex}.{extension}")
+
+
+def clean_pdf(upload) -> File:
     """A real PDF (by its header and trailer), within the size limit, under a name of our own."""
     _check_size(upload, settings.UPLOAD_DOCUMENT_MAX_BYTES, _("The file is larger than %(size)s MB."))
     upload.seek(0)
-    data = upload.read()
-    if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-2048:]:
+    header = upload.read(5)
+    upload.seek(0, os.SEEK_END)
+    upload.seek(max(upload.tell() - PDF_TRAILER_BYTES, 0))
+    trailer = upload.read(PDF_TRAILER_BYTES)
+    if header != b"%PDF-" or b"%%EOF" not in trailer:
         raise ValidationError(_("This file is not a PDF document."), code="not_a_pdf")
-    return ContentFile(data, name=f"{uuid.uuid4().hex}.pdf")
+    return _stored_as(upload, "pdf")
 
 
-def clean_attachment(upload) -> ContentFile:
+def clean_attachment(upload) -> File:
     """A project attachment: size-limited, and not something a browser would run (HTML, SVG, scripts)."""
     _check_size(upload, settings.UPLOAD_DOCUMENT_MAX_BYTES, _("The file is larger than %(size)s MB."))
     extension = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
@@ -107,8 +135,7 @@ def clean_attachment(upload) -> ContentFile:
         raise ValidationError(
             _("Allowed file types: %(types)s.") % {"types": ", ".join(sorted(ATTACHMENT_EXTENSIONS))}, code="type"
         )
-    upload.seek(0)
-    return ContentFile(upload.read(), name=f"{uuid.uuid4().hex}.{extension}")
+    return _stored_as(upload, extension)
 
 
 ATTACHMENT_EXTENSIONS = {"pdf", "png", "jpg", "jpeg", "webp", "zip", "txt", "docx", "xlsx", "pptx", "odt"}
@@ -119,21 +146,31 @@ def atomic_with_file_cleanup(action):
 
     Files written before a failure would stay on disk after the rollback: they are removed.
     """
+    from botocore.exceptions import BotoCoreError, ClientError
     from django.db import transaction
 
     saved: list = []
     try:
         with transaction.atomic():
             return action(saved)
-    except Exception:
+    except Exception as error:
         for field_file in saved:
-            field_file.storage.delete(field_file.name)
+            try:
+                field_file.storage.delete(field_file.name)
+            except (OSError, BotoCoreError, ClientError):
+                logger.exception("Could not remove %s after a failed action", field_file.name)
+        if isinstance(error, OSError | BotoCoreError | ClientError):
+            # The disk is full or the object store does not answer: the user hears it, nothing was saved.
+            logger.exception("The file store refused an upload")
+            raise StorageUnavailable(
+                _("The file could not be stored right now. Nothing was saved; please try again in a few minutes.")
+            ) from error
         raise
 
 
 @dataclass
 class ZipReport:
-    content: ContentFile
+    content: File  # the upload itself, to be streamed to storage within the request
     sha256: str
     size: int
     entries: list  # [[name, uncompressed size], ...]
@@ -145,16 +182,15 @@ def inspect_zip(upload) -> ZipReport:
     Refuses: not a zip; too large a file; too many entries; too much uncompressed data or too high a
     compression ratio (zip bombs); absolute paths, `..` components, drive letters; symbolic links.
     """
-    import hashlib
     import stat
     import zipfile
 
     _check_size(upload, settings.DELIVERABLE_MAX_BYTES, _("The file is larger than %(size)s MB."))
     upload.seek(0)
-    data = upload.read()
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        infos = archive.infolist()
+        # On the file itself: zipfile reads the end record and the central directory, not the members.
+        with zipfile.ZipFile(upload) as archive:
+            infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as error:
         raise ValidationError(_("This file is not a zip archive."), code="not_a_zip") from error
     if not infos:
@@ -173,9 +209,9 @@ def inspect_zip(upload) -> ZipReport:
         if stat.S_ISLNK(info.external_attr >> 16):
             raise ValidationError(_("The zip archive contains a symbolic link: %(name)s") % {"name": name[:100]})
     entries = [[info.filename, info.file_size] for info in infos if not info.is_dir()]
-    return ZipReport(
-        content=ContentFile(data, name=f"{uuid.uuid4().hex}.zip"),
-        sha256=hashlib.sha256(data).hexdigest(),
-        size=len(data),
-        entries=entries,
-    )
+    # The hash and the size describe the bytes storage will copy: the same file, read again from the start.
+    digest, size = hashlib.sha256(), 0
+    for chunk in upload.chunks(READ_CHUNK_BYTES):
+        digest.update(chunk)
+        size += len(chunk)
+    return ZipReport(content=_stored_as(upload, "zip"), sha256=digest.hexdigest(), size=size, entries=entries)

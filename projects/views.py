@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from marketplace.errors import DomainError, NotAllowed
 from marketplace.markdown import render_markdown
+from marketplace.storage import private_file_response
 from marketplace.views_helpers import run_action
 from projects.forms import ProjectForm, ProjectSearchForm
 from projects.models import Project, ProjectAttachment
@@ -188,7 +189,7 @@ def attachment_download(request, pk: int, attachment_id: int):
         return redirect_to_login(request.get_full_path())
     project = get_object_or_404(project_visible_to(user=request.user), pk=pk)
     attachment = get_object_or_404(ProjectAttachment, pk=attachment_id, project=project)
-    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name)
+    return private_file_response(attachment.file, filename=attachment.name)
 
 
 @login_required

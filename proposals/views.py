@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from marketplace.errors import DomainError, NotAllowed
+from marketplace.storage import private_file_response
 from marketplace.views_helpers import run_action
 from projects.models import Project
 from proposals.forms import MessageForm, PhasingCommentForm, ProposalForm, phase_formset
@@ -221,7 +222,7 @@ def message_attachment(request, pk: int, message_id: int):
     message = get_object_or_404(Message, pk=message_id, conversation=conversation)
     if not message.attachment:
         raise Http404
-    return FileResponse(message.attachment.open("rb"), as_attachment=True, filename=message.attachment_name)
+    return private_file_response(message.attachment, filename=message.attachment_name)
 
 
 # --- phasing offers (seed 002) -----------------------------------------------------------------------

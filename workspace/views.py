@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from escrow.models import Contract, Dispute, Milestone
 from escrow.phases import project_budget
 from escrow.services import payment_start
 from marketplace.errors import DomainError, NotAllowed
+from marketplace.storage import private_file_response
 from marketplace.views_helpers import run_action
 from proposals.models import Proposal
 from reviews.forms import EmployerReviewForm, FreelancerReviewForm
@@ -240,13 +241,4 @@ def deliverable_download(request, pk: int, deliverable_pk: int):
     if not deliverable.milestone.fully_funded:
         raise PermissionDenied(_("The files can be downloaded once the whole amount is in secure payment."))
     filename = f"{contract.project_id}-v{deliverable.version}.zip"
-    if settings.DELIVERABLE_X_ACCEL_PREFIX:  # production: the web server sends the bytes
-        response = HttpResponse(content_type="application/zip")
-        response["X-Accel-Redirect"] = f"{settings.DELIVERABLE_X_ACCEL_PREFIX}{deliverable.file.name}"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    else:
-        response = FileResponse(deliverable.file.open("rb"), as_attachment=True, filename=filename)
-        response["Content-Type"] = "application/zip"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file_response(deliverable.file, filename=filename, content_type="application/zip")

@@ -1,4 +1,7 @@
+import hashlib
 import io
+import os
+import shutil
 import threading
 import zipfile
 from datetime import timedelta
@@ -16,7 +19,7 @@ from escrow.checks import ledger_check
 from escrow.ledger import post_deposit, revenue_account, wallet_of
 from escrow.models import Account, Contract, Dispute, Milestone, MilestoneEvent, Transaction
 from marketplace.errors import DomainError, InvalidTransition, NotAllowed
-from marketplace.testing import run_in_threads
+from marketplace.testing import peak_memory, run_in_threads, spooled_upload
 from projects.models import Project
 from projects.tests.factories import make_project
 from proposals.tests.factories import make_proposal
@@ -160,6 +163,62 @@ def test_delivery_records_the_hash_and_the_file_list_privately(deal, media_dirs)
     assert sorted(name for name, _size in deliverable.entries) == ["css/site.css", "index.html"]
     assert files_under(media_dirs / "private") == [deliverable.file.name]
     assert files_under(media_dirs / "media") == []
+
+
+def _file_sha256(path) -> str:
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+def _spooled_zip(megabytes: int):
+    """A zip of incompressible data (stored, not deflated) spooled to disk 1 MiB at a time, as Django spools a
+    large upload."""
+
+    def fill(file):
+        with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED) as archive:
+            archive.writestr("README.txt", "Rug shop, final delivery")
+            with archive.open("media/intro.mp4", "w") as entry:
+                for _ in range(megabytes):
+                    entry.write(os.urandom(1024 * 1024))
+
+    return spooled_upload("delivery.zip", "application/zip", fill)
+
+
+@pytest.fixture
+def large_zip(media_dirs):
+    """150 MB on disk; the temporary file and the stored copy are removed after the test."""
+    upload = _spooled_zip(150)
+    yield upload
+    upload.close()
+    shutil.rmtree(media_dirs / "private", ignore_errors=True)
+
+
+def test_a_large_delivery_is_checked_hashed_and_stored_without_being_read_into_memory(deal, large_zip, settings):
+    settings.DELIVERABLE_MAX_BYTES = 200 * 1024 * 1024
+    milestone = _funded_and_accepted(deal)
+    deliverable, peak = peak_memory(
+        lambda: contracts.deliverable_upload(milestone=milestone, by=deal["freelancer"], upload=large_zip)
+    )
+    assert peak < 20 * 1024 * 1024, f"{peak / 2**20:.1f} MiB allocated for a {large_zip.size / 2**20:.0f} MB upload"
+    sent = _file_sha256(large_zip.temporary_file_path())
+    assert (deliverable.sha256, deliverable.size) == (sent, large_zip.size)
+    assert (_file_sha256(deliverable.file.path), os.path.getsize(deliverable.file.path)) == (sent, large_zip.size)
+    assert deliverable.entries == [["README.txt", 24], ["media/intro.mp4", 150 * 1024 * 1024]]
+
+
+def test_a_failure_after_the_file_is_stored_leaves_neither_file_nor_row(deal, media_dirs, monkeypatch):
+    milestone = _funded_and_accepted(deal)
+
+    def fail(*args, **kwargs):
+        assert len(files_under(media_dirs / "private")) == 1  # the file is written by now
+        raise RuntimeError("recording the event failed")
+
+    monkeypatch.setattr(contracts, "record_event", fail)
+    # 3 MB, over FILE_UPLOAD_MAX_MEMORY_SIZE: a temporary file on disk, as a view gets a real delivery.
+    with _spooled_zip(3) as upload, pytest.raises(RuntimeError):
+        contracts.deliverable_upload(milestone=milestone, by=deal["freelancer"], upload=upload)
+    assert not milestone.deliverables.exists()
+    assert files_under(media_dirs / "private") == []
 
 
 def test_done_needs_a_file_and_a_stale_second_done_is_refused(deal):

@@ -33,15 +33,30 @@ def test_suite_runs_on_postgresql_when_services_are_required():
     assert settings.CELERY_BROKER_URL.startswith("redis://")
 
 
-def test_production_settings_pass_check_deploy(tmp_path):
+def _production_env(tmp_path, **overrides) -> dict:
+    """A complete production configuration (no server is contacted by the checks)."""
     env = _env(
         DJANGO_ENV="production",
         SECRET_KEY=secrets.token_urlsafe(60),
         ALLOWED_HOSTS="hamkar.example",
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         STATIC_ROOT=str(tmp_path / "static"),
+        SITE_URL="https://hamkar.example",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+        EMAIL_URL="smtp+tls://mailer:secret@smtp.example:587",
+        S3_BUCKET="hamkar-uploads",
+        S3_ENDPOINT_URL="https://s3.example",
     )
-    result = subprocess.run(
+    for name, value in overrides.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def _check_deploy(env) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=BASE_DIR,
         env=env,
@@ -49,8 +64,60 @@ def test_production_settings_pass_check_deploy(tmp_path):
         text=True,
         timeout=120,
     )
+
+
+def test_production_settings_pass_check_deploy(tmp_path):
+    result = _check_deploy(_production_env(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "overrides, named",
+    [
+        ({"SITE_URL": None}, "Set SITE_URL to the site's public https address"),
+        ({"SITE_URL": "http://hamkar.example"}, "SITE_URL is 'http://hamkar.example'"),
+        ({"REDIS_URL": None}, "REDIS_URL is not set"),
+        ({"EMAIL_URL": None}, "Set EMAIL_URL to a real mail server"),
+        ({"EMAIL_URL": "consolemail://"}, "EMAIL_URL is 'consolemail://'"),
+        ({"S3_BUCKET": None, "S3_ENDPOINT_URL": None}, "Set S3_BUCKET"),
+        ({"FILE_STORAGE": "s3", "S3_BUCKET": None}, "S3_BUCKET is not set"),
+        ({"S3_ENDPOINT_URL": "s3.example"}, "S3_ENDPOINT_URL is 's3.example'"),
+        ({"FILE_STORAGE": "floppy"}, "FILE_STORAGE is 'floppy'"),
+    ],
+)
+def test_production_refuses_a_half_configuration_and_names_the_variable(tmp_path, overrides, named):
+    result = _check_deploy(_production_env(tmp_path, **overrides))
+    assert result.returncode != 0
+    assert named in result.stderr, result.stderr
+
+
+def test_a_single_machine_may_keep_files_on_its_disk_when_it_says_so(tmp_path):
+    result = _check_deploy(_production_env(tmp_path, S3_BUCKET=None, S3_ENDPOINT_URL=None, FILE_STORAGE="local"))
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["-c", "import django; django.setup(); import marketplace.wsgi"],  # what gunicorn imports
+        ["-m", "celery", "-A", "marketplace", "worker", "--pool", "solo"],
+        ["-m", "celery", "-A", "marketplace", "beat"],
+    ],
+    ids=["gunicorn", "worker", "beat"],
+)
+def test_gunicorn_and_celery_refuse_to_start_on_a_half_configuration(tmp_path, command):
+    """gunicorn and Celery run no system checks of their own; the same checks stop them."""
+    env = _production_env(
+        tmp_path, REDIS_URL=None, DJANGO_SETTINGS_MODULE="marketplace.settings", CELERY_BROKER_DIR=str(tmp_path)
+    )
+    result = subprocess.run(
+        [sys.executable, *command], cwd=tmp_path, env={**env, "PYTHONPATH": str(BASE_DIR)},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: Production is not fully configured" in result.stderr, result.stderr[-2000:]
+    assert "hamkar.E002: REDIS_URL is not set" in result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):

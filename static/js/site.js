@@ -21,11 +21,33 @@ document.addEventListener("DOMContentLoaded", () => {
   });
 });
 
-// Chat: the id of the newest message shown in a thread (the poller asks for anything after it).
-window.lastMessageId = (selector) => {
-  const ids = Array.from(document.querySelectorAll(`${selector} [data-message-id]`), (el) => Number(el.dataset.messageId));
-  return ids.length ? Math.max(...ids) : 0;
-};
+// The Content-Security-Policy allows no inline handlers and no eval (htmx-config in base.html turns htmx's
+// off): behaviour that used to sit in attributes lives here.
+
+// A form with data-confirm is sent only once the person confirms its question.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form.matches && form.matches("form[data-confirm]") && !window.confirm(form.dataset.confirm)) {
+    event.preventDefault();
+  }
+});
+
+// Chat: the poller asks for the messages after the newest one its thread shows.
+document.addEventListener("htmx:configRequest", (event) => {
+  const poller = event.detail.elt;
+  if (!poller.matches || !poller.matches("[data-chat-poller]")) return;
+  const shown = poller.closest(".thread").querySelectorAll("[data-message-id]");
+  const ids = Array.from(shown, (el) => Number(el.dataset.messageId));
+  event.detail.parameters.after = ids.length ? Math.max(...ids) : 0;
+});
+
+// Chat: a message that was sent (no error came back into the form) leaves an empty form behind.
+document.addEventListener("htmx:afterRequest", (event) => {
+  const form = event.detail.elt;
+  if (!form.matches || !form.matches("form[data-chat-form]")) return;
+  const errors = form.querySelector("#message-errors");
+  if (event.detail.successful && !(errors && errors.textContent.trim())) form.reset();
+});
 
 // A message that arrived twice (a poll racing a send) is shown once; new messages scroll into view.
 document.addEventListener("htmx:afterSwap", (event) => {

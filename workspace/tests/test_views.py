@@ -1,3 +1,7 @@
+import hashlib
+import io
+import os
+import zipfile
 from datetime import timedelta
 from decimal import Decimal
 
@@ -5,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.messages import get_messages
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -154,8 +158,8 @@ def test_the_download_is_an_attachment_never_sniffed_and_not_under_media(media_d
 
 
 @pytest.mark.django_db
-def test_production_hands_the_download_to_the_web_server(settings):
-    settings.DELIVERABLE_X_ACCEL_PREFIX = "/protected/"
+def test_one_machine_behind_nginx_hands_the_download_to_the_web_server(settings):
+    settings.PRIVATE_FILES_X_ACCEL_PREFIX = "/protected/"
     deal = _deal("paid")
     response = _client("freelancer", deal).get(
         reverse("deliverable_download", args=[deal["contract"].pk, _deliverable(deal).pk])
@@ -176,6 +180,39 @@ def test_bad_uploads_through_the_page_say_what_is_wrong_and_leave_nothing(media_
     assert "unsafe path" in response.content.decode()
     assert not deal["milestone"].deliverables.exists()
     assert files_under(media_dirs) == before
+
+
+@pytest.mark.django_db
+def test_a_delivery_too_large_to_be_kept_in_memory_is_stored_byte_for_byte(media_dirs, monkeypatch):
+    deal = _deal("accepted")
+    video = os.urandom(settings.FILE_UPLOAD_MAX_MEMORY_SIZE + 1024 * 1024)  # incompressible: the zip is as large
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("index.html", "<h1>Shop</h1>")
+        archive.writestr("media/intro.mp4", video)
+    sent = buffer.getvalue()
+    received = []
+    inspect_zip = contracts.inspect_zip
+
+    def spy(upload):
+        received.append(type(upload))
+        return inspect_zip(upload)
+
+    monkeypatch.setattr(contracts, "inspect_zip", spy)
+    response = _client("freelancer", deal).post(
+        reverse("workspace_upload", args=[deal["contract"].pk]),
+        {"file": SimpleUploadedFile("site.zip", sent, content_type="application/zip")},
+        follow=True,
+    )
+    assert received == [TemporaryUploadedFile]  # Django spooled it to disk
+    deliverable = deal["milestone"].deliverables.get()
+    with deliverable.file.open("rb") as stored:
+        assert stored.read() == sent
+    assert (deliverable.sha256, deliverable.size) == (hashlib.sha256(sent).hexdigest(), len(sent))
+    assert deliverable.entries == [["index.html", 13], ["media/intro.mp4", len(video)]]
+    assert files_under(media_dirs / "private") == [deliverable.file.name]
+    page = response.content.decode()
+    assert "index.html" in page and "media/intro.mp4" in page
 
 
 @pytest.mark.django_db

@@ -1,0 +1,93 @@
+"""Production refuses a half configuration: what it needs and has no safe default for is checked at start.
+
+The checks run with every management command (so `check --deploy` fails), and gunicorn (marketplace/wsgi.py),
+Celery workers and beat (marketplace/celery.py) refuse to start when one fails. Each message names the variable
+and what to set it to. Development is never checked here: its defaults are safe on one machine.
+"""
+
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+
+TAG = "production"
+
+# Backends that never deliver a message to anyone.
+_NOT_DELIVERING = ("console", "locmem", "dummy", "filebased")
+
+
+def _error(number: int, msg: str, hint: str) -> checks.Error:
+    return checks.Error(msg, hint=hint, id=f"hamkar.E{number:03d}")
+
+
+@checks.register(TAG)
+def production_configuration(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    if not settings.PRODUCTION:
+        return []
+    errors = []
+    site = urlparse(settings.SITE_URL)
+    if site.scheme != "https" or not site.hostname:
+        errors.append(
+            _error(
+                1,
+                f"SITE_URL is {settings.SITE_URL!r}: links in e-mails would not reach the site.",
+                "Set SITE_URL to the site's public https address, e.g. SITE_URL=https://hamkar.example",
+            )
+        )
+    if not settings.REDIS_URL:
+        errors.append(
+            _error(
+                2,
+                "REDIS_URL is not set: the folder broker and the database cache serve one machine only.",
+                "Set REDIS_URL to the Redis that every web process, worker and beat share, "
+                "e.g. REDIS_URL=redis://redis.internal:6379/0",
+            )
+        )
+    if not settings.EMAIL_URL or settings.EMAIL_DELIVERY_BACKEND.rsplit(".", 2)[-2] in _NOT_DELIVERING:
+        errors.append(
+            _error(
+                3,
+                f"EMAIL_URL is {settings.EMAIL_URL!r}: no e-mail would reach anyone.",
+                "Set EMAIL_URL to a real mail server, e.g. EMAIL_URL=smtp+tls://user:password@smtp.example:587",
+            )
+        )
+    if settings.FILE_STORAGE not in ("s3", "local"):
+        errors.append(
+            _error(
+                4,
+                f"FILE_STORAGE is {settings.FILE_STORAGE!r}: uploaded files have no home.",
+                "Set S3_BUCKET (with S3_ENDPOINT_URL, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY) to keep uploads "
+                "on object storage, which every web machine shares; or FILE_STORAGE=local on a single machine.",
+            )
+        )
+    elif settings.FILE_STORAGE == "s3":
+        if not settings.S3_BUCKET:
+            errors.append(
+                _error(
+                    5,
+                    "FILE_STORAGE is 's3' but S3_BUCKET is not set.",
+                    "Set S3_BUCKET to the bucket's name, e.g. S3_BUCKET=hamkar-uploads",
+                )
+            )
+        endpoint = urlparse(settings.S3_ENDPOINT_URL) if settings.S3_ENDPOINT_URL else None
+        if endpoint is not None and (endpoint.scheme not in ("http", "https") or not endpoint.hostname):
+            errors.append(
+                _error(
+                    6,
+                    f"S3_ENDPOINT_URL is {settings.S3_ENDPOINT_URL!r}, which is not a URL.",
+                    "Set S3_ENDPOINT_URL to the object store's address, e.g. https://s3.example.com, "
+                    "or leave it unset for Amazon S3",
+                )
+            )
+    return errors
+
+
+def refuse_to_start_if_misconfigured() -> None:
+    """For processes that run no system checks (gunicorn, Celery): stop with every message at once."""
+    if not settings.PRODUCTION:
+        return
+    errors = [message for message in checks.run_checks(tags=[TAG]) if message.is_serious()]
+    if errors:
+        lines = [f"{message.id}: {message.msg} {message.hint}" for message in errors]
+        raise ImproperlyConfigured("Production is not fully configured:\n" + "\n".join(lines))

@@ -1,0 +1,178 @@
+"""GET /health/, the JSON log lines with their request id (also in the Celery task a request queued), and error
+reports to a Sentry server (a local HTTP server that receives what the SDK sends)."""
+
+import gzip
+import http.server
+import json
+import logging
+import threading
+
+import pytest
+from django.conf import settings
+from django.test import Client, override_settings
+from django.urls import path
+
+from marketplace.observability import JsonFormatter, request_id_var
+from marketplace.servers import free_port
+
+
+@pytest.mark.django_db
+def test_health_names_every_service_and_answers_200_when_all_are_ok(client):
+    response = client.get("/health/", HTTP_HOST="10.0.0.9")  # by address, as a load balancer calls
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert set(body["services"]) == {"database", "cache", "broker", "storage"}
+    for service in body["services"].values():
+        assert service["status"] == "ok"
+        assert service["latency_ms"] >= 0
+    assert response["Cache-Control"] == "no-store"
+
+
+@pytest.mark.django_db
+def test_health_says_which_service_fails_and_why_with_503(client, settings, redis_url):
+    settings.CELERY_BROKER_URL = "redis://:hunter2@127.0.0.1:1/0"
+    settings.CACHES = {**settings.CACHES, "redis": {**settings.CACHES["redis"], "LOCATION": "redis://127.0.0.1:1/0"}}
+    response = client.get("/health/")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "error"
+    assert body["services"]["database"]["status"] == "ok"
+    for name in ("broker", "cache"):
+        assert body["services"][name]["status"] == "error"
+        assert "Connect" in body["services"][name]["error"] or "connect" in body["services"][name]["error"]
+    assert "hunter2" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_health_reports_object_storage_down(client, settings, s3_server):
+    settings.STORAGES = s3_server.storages_setting("no-such-bucket")
+    settings.FILE_STORAGE = "s3"
+    from marketplace import health
+
+    health._s3_client.cache_clear()
+    try:
+        body = client.get("/health/").json()
+    finally:
+        health._s3_client.cache_clear()
+    assert body["services"]["storage"]["status"] == "error"
+    assert "404" in body["services"]["storage"]["error"] or "Not Found" in body["services"]["storage"]["error"]
+
+
+def test_a_json_log_line_has_the_request_id_user_and_exception():
+    formatter = JsonFormatter()
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord("hamkar", logging.ERROR, __file__, 1, "Failed for %s", ("حمید",), sys.exc_info())
+    record.request_id, record.user_id = "abc123def456", 42
+    line = formatter.format(record)
+    assert "\n" not in line
+    entry = json.loads(line)
+    assert entry["message"] == "Failed for حمید"
+    assert entry["request_id"] == "abc123def456" and entry["user_id"] == 42
+    assert entry["level"] == "ERROR" and "ValueError: boom" in entry["exception"]
+
+
+@pytest.mark.django_db
+def test_a_request_gets_an_id_its_log_lines_and_its_tasks_carry(client, caplog, django_capture_on_commit_callbacks):
+    """The response names the id; a log line written during the request, and the Celery task the request
+    queued (here the sign-up e-mail's delivery, run eagerly through the real publish path), carry it."""
+    from celery.signals import before_task_publish
+
+    published = []
+
+    def remember(headers=None, **kwargs):
+        published.append(dict(headers or {}))
+
+    before_task_publish.connect(remember, weak=False)
+    settings_backup = settings.CELERY_TASK_ALWAYS_EAGER
+    try:
+        with caplog.at_level(logging.INFO), django_capture_on_commit_callbacks(execute=False) as callbacks:
+            response = client.post(
+                "/accounts/signup/",
+                {"email": "ids@example.com", "username": "ids", "password1": "Sturdy-pass-2026",
+                 "password2": "Sturdy-pass-2026"},
+                HTTP_X_REQUEST_ID="nginx-request-0001",
+            )  # fmt: skip
+        assert response.status_code == 302
+        assert response["X-Request-ID"] == "nginx-request-0001"
+        # Publishing happens on commit, still inside the request's context in production; here we replay it.
+        token = request_id_var.set("nginx-request-0001")
+        try:
+            from marketplace.celery import app
+
+            app.conf.task_always_eager = False
+            for callback in callbacks:
+                callback()
+        finally:
+            app.conf.task_always_eager = settings_backup
+            request_id_var.reset(token)
+    finally:
+        before_task_publish.disconnect(remember)
+    assert any(headers.get("request_id") == "nginx-request-0001" for headers in published), published
+
+
+def test_a_forged_request_id_is_replaced():
+    response = Client().get("/health/", HTTP_X_REQUEST_ID="bad id\nwith newline")
+    # /health/ answers before the middleware; any page shows the rule.
+    page = Client().get("/", HTTP_X_REQUEST_ID="<script>")
+    assert page["X-Request-ID"] != "<script>" and len(page["X-Request-ID"]) == 32
+    assert response.status_code in (200, 503)
+
+
+class _SentryIngest(http.server.BaseHTTPRequestHandler):
+    received: list = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if self.headers.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+        self.received.append((self.path, body))
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args):
+        pass
+
+
+def _boom(request):
+    raise RuntimeError("a bug that Sentry must hear about")
+
+
+urlpatterns = [path("boom/", _boom)]
+
+
+@pytest.mark.django_db
+def test_an_error_reaches_sentry_without_personal_data(django_user_model):
+    import sentry_sdk
+
+    from marketplace.observability import sentry_init
+
+    port = free_port()
+    server = http.server.HTTPServer(("127.0.0.1", port), _SentryIngest)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _SentryIngest.received = []
+    user = django_user_model.objects.create_user(username="victim", email="victim@example.com", password="x" * 12)
+    try:
+        sentry_init(dsn=f"http://publickey@127.0.0.1:{port}/42", environment="test")
+        client = Client(raise_request_exception=False)
+        client.force_login(user)
+        with override_settings(ROOT_URLCONF=__name__):
+            response = client.get("/boom/?card=6037991234567890", HTTP_COOKIE="sessionid=secret-session")
+        assert response.status_code == 500
+        sentry_sdk.flush(timeout=5)
+    finally:
+        sentry_sdk.get_client().close()
+        sentry_sdk.init(dsn=None)
+        server.shutdown()
+    assert _SentryIngest.received, "no event reached the Sentry server"
+    path_, body = _SentryIngest.received[0]
+    assert path_ == "/api/42/envelope/"
+    text = body.decode(errors="replace")
+    assert "a bug that Sentry must hear about" in text
+    assert "victim@example.com" not in text and "secret-session" not in text
+    assert "6037991234567890" not in text
