@@ -1,0 +1,23 @@
+"""gunicorn's settings for the web machines (Procfile.production and scripts/production_rehearsal.py use it)."""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+# Sync workers: one request at a time each, one database connection each (CONN_MAX_AGE keeps it open).
+workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))  # a 200 MB upload from nginx's buffer takes seconds
+graceful_timeout = 30
+max_requests = 2000  # recycle workers now and then; jitter keeps them from restarting together
+max_requests_jitter = 200
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108 — gunicorn's heartbeat files, in RAM
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = "-"
+errorlog = "-"
+# One JSON object a line, like the application's logs; request_id is the response's X-Request-ID (nginx's, or the
+# one the site made up when called directly).
+access_log_format = (
+    '{"time": "%(t)s", "logger": "gunicorn.access", "request_id": "%({x-request-id}o)s", "method": "%(m)s", '
+    '"path": "%(U)s", "status": %(s)s, "bytes": %(B)s, "duration_ms": %(M)s, "instance": "'
+    + os.environ.get("INSTANCE_NAME", "web")
+    + '"}'
+)
