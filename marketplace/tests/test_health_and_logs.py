@@ -9,7 +9,7 @@ import threading
 
 import pytest
 from django.conf import settings
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import path
 
 from marketplace.observability import JsonFormatter, request_id_var
@@ -146,8 +146,12 @@ def _boom(request):
 urlpatterns = [path("boom/", _boom)]
 
 
-@pytest.mark.django_db
-def test_an_error_reaches_sentry_without_personal_data(django_user_model):
+def test_an_error_reaches_sentry_without_personal_data(site, django_user_model, settings):
+    """Through a real WSGI server (the live server), as gunicorn runs the site: Sentry's Django integration sees
+    the whole request, and must still send no e-mail, session cookie or query string."""
+    import urllib.error
+    import urllib.request
+
     import sentry_sdk
 
     from marketplace.observability import sentry_init
@@ -157,13 +161,18 @@ def test_an_error_reaches_sentry_without_personal_data(django_user_model):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     _SentryIngest.received = []
     user = django_user_model.objects.create_user(username="victim", email="victim@example.com", password="x" * 12)
+    session = Client()
+    session.force_login(user)
+    settings.ROOT_URLCONF = __name__
     try:
         sentry_init(dsn=f"http://publickey@127.0.0.1:{port}/42", environment="test")
-        client = Client(raise_request_exception=False)
-        client.force_login(user)
-        with override_settings(ROOT_URLCONF=__name__):
-            response = client.get("/boom/?card=6037991234567890", HTTP_COOKIE="sessionid=secret-session")
-        assert response.status_code == 500
+        request = urllib.request.Request(  # noqa: S310 — our own live server
+            f"{site}/boom/?card=6037991234567890",
+            headers={"Cookie": f"sessionid={session.cookies['sessionid'].value}", "X-Request-ID": "sentry-test-0001"},
+        )
+        with pytest.raises(urllib.error.HTTPError) as error:
+            urllib.request.urlopen(request, timeout=10)  # noqa: S310 — our own live server
+        assert error.value.code == 500
         sentry_sdk.flush(timeout=5)
     finally:
         sentry_sdk.get_client().close()
@@ -174,5 +183,7 @@ def test_an_error_reaches_sentry_without_personal_data(django_user_model):
     assert path_ == "/api/42/envelope/"
     text = body.decode(errors="replace")
     assert "a bug that Sentry must hear about" in text
-    assert "victim@example.com" not in text and "secret-session" not in text
+    assert "/boom/" in text  # the request itself is described
+    assert "sentry-test-0001" in text  # and tagged with its id
+    assert "victim@example.com" not in text and session.cookies["sessionid"].value not in text
     assert "6037991234567890" not in text
