@@ -157,12 +157,18 @@ def proposal_review(*, proposal: Proposal, by: User, status: str) -> Proposal:
 
 
 def conversation_can_read(*, conversation: Conversation, user: User) -> bool:
+    """The two parties, and staff (who read a conversation when a dispute needs it)."""
     return user.is_authenticated and (user.is_staff or conversation.side_of(user) is not None)
+
+
+def conversation_can_write(*, conversation: Conversation, user: User) -> bool:
+    """Only the two parties: staff read a private conversation, they never speak in it."""
+    return user.is_authenticated and conversation.side_of(user) is not None
 
 
 def message_send(*, conversation: Conversation, sender: User, body: str, attachment=None) -> Message:
     """Post a message (text, an attachment, or both) to a conversation the sender belongs to."""
-    if not conversation_can_read(conversation=conversation, user=sender):
+    if not conversation_can_write(conversation=conversation, user=sender):
         raise NotAllowed(_("You are not part of this conversation."))
     body = body.strip()
     if not body and attachment is None:

@@ -25,6 +25,7 @@ from proposals.selectors import (
 )
 from proposals.services import (
     conversation_can_read,
+    conversation_can_write,
     conversation_mark_read,
     message_send,
     proposal_edit,
@@ -165,7 +166,7 @@ def conversation_view(request, pk: int):
             "conversation": conversation,
             "page": page,
             "has_older": has_older,
-            "form": MessageForm(),
+            "form": MessageForm() if conversation_can_write(conversation=conversation, user=request.user) else None,
             "other": conversation.project.owner
             if conversation.side_of(request.user) == "freelancer"
             else conversation.freelancer,

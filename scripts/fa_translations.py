@@ -249,6 +249,7 @@ FA = {
     "The image has too many pixels.": "ابعاد تصویر بیش از حد بزرگ است.",
     "The image is too small.": "تصویر بیش از حد کوچک است.",
     "The file is larger than %(size)s MB.": "حجم فایل بیشتر از %(size)s مگابایت است.",
+    "Only the employer and the freelancer write in this conversation.": "فقط کارفرما و مجری در این گفتگو پیام می‌نویسند.",
     "The file could not be stored right now. Nothing was saved; please try again in a few minutes.": "اکنون امکان ذخیره فایل نیست. چیزی ذخیره نشد؛ لطفاً چند دقیقه دیگر دوباره تلاش کنید.",
     "This file is not a PDF document.": "این فایل یک سند PDF نیست.",
     "Allowed file types: %(types)s.": "نوع‌های مجاز فایل: %(types)s.",

@@ -15,6 +15,8 @@ from projects.tests.factories import make_project
 from proposals.models import Conversation, Message, Proposal
 from proposals.services import (
     DuplicateProposal,
+    conversation_can_read,
+    conversation_can_write,
     message_send,
     proposal_edit,
     proposal_review,
@@ -144,21 +146,24 @@ def test_concurrent_double_submission_makes_one_proposal(require_postgres):
 
 
 @pytest.mark.django_db
-def test_messages_are_for_the_two_parties_and_staff():
+def test_messages_are_written_by_the_two_parties_only_and_staff_only_read():
     proposal = make_proposal(project=make_project())
     conversation = Conversation.objects.get()
     message_send(conversation=conversation, sender=proposal.project.owner, body="Hello")
     message_send(conversation=conversation, sender=proposal.freelancer, body="Hi!")
     staff = UserFactory()
     staff.is_staff = True
-    message_send(conversation=conversation, sender=staff, body="Support here")
+    assert conversation_can_read(conversation=conversation, user=staff)
+    assert not conversation_can_write(conversation=conversation, user=staff)
+    with pytest.raises(NotAllowed):
+        message_send(conversation=conversation, sender=staff, body="Support here")
     with pytest.raises(NotAllowed):
         message_send(conversation=conversation, sender=UserFactory(), body="Let me in")
     with pytest.raises(DomainError):
         message_send(conversation=conversation, sender=proposal.freelancer, body="   ")
     with pytest.raises(DomainError):
         message_send(conversation=conversation, sender=proposal.freelancer, body="x" * 10_000)
-    assert Message.objects.count() == 3
+    assert Message.objects.count() == 2
 
 
 @pytest.mark.django_db

@@ -59,7 +59,7 @@ MATRIX = [
     ("poll", "get", lambda w: reverse("conversation_poll", args=[w["conversation"].pk]) + "?after=0", None,
      {"anonymous": 302, "employer": 200, "bidder": 200, "other": 403, "staff": 200}),
     ("send message", "post", lambda w: reverse("message_create", args=[w["conversation"].pk]), {"body": "Hello"},
-     {"anonymous": 302, "employer": 302, "bidder": 302, "other": 403, "staff": 302}),
+     {"anonymous": 302, "employer": 302, "bidder": 302, "other": 403, "staff": 403}),
     ("attachment", "get",
      lambda w: reverse("message_attachment", args=[w["conversation"].pk, w["message"].pk]), None,
      {"anonymous": 302, "employer": 200, "bidder": 200, "other": 403, "staff": 200}),
@@ -251,3 +251,14 @@ def test_the_poll_does_not_count_the_menus_unread_badges(client, world):
     with CaptureQueriesContext(connection) as page:
         client.get(reverse("conversation_list"))
     assert [q["sql"] for q in page.captured_queries if "notifications_notification" in q["sql"]]  # the bell
+
+
+@pytest.mark.django_db
+def test_staff_read_a_conversation_without_a_form_to_write_in_it(client, world):
+    client.force_login(world["users"]["staff"])
+    page = client.get(reverse("conversation_detail", args=[world["conversation"].pk])).content.decode()
+    assert world["message"].body in page
+    assert reverse("message_create", args=[world["conversation"].pk]) not in page
+    client.force_login(world["users"]["employer"])
+    page = client.get(reverse("conversation_detail", args=[world["conversation"].pk])).content.decode()
+    assert reverse("message_create", args=[world["conversation"].pk]) in page
