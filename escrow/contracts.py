@@ -115,20 +115,37 @@ def _after_funding(milestone: Milestone, now) -> None:
         milestone.auto_release_at = now + settings.ESCROW_AUTO_RELEASE_DELAY
 
 
+FUNDING_STEPS = ("upfront", "rest")
+
+
+def milestone_funding_due(milestone: Milestone) -> tuple[str, Decimal] | None:
+    """The step the employer may pay now, and its amount: the upfront share until it is in; then, once the
+    freelancer has accepted, the rest. None when nothing is due. The page, the menu and the service ask this."""
+    if milestone.status in Milestone.CLOSED:
+        return None
+    if milestone.funded < milestone.upfront_amount:
+        return "upfront", milestone.upfront_amount - milestone.funded
+    if milestone.remaining_to_fund > 0 and milestone.contract.status != Contract.Status.AWAITING_ACCEPTANCE:
+        return "rest", milestone.remaining_to_fund
+    return None
+
+
 @transaction.atomic
-def milestone_fund(*, milestone: Milestone, by: User, amount: Decimal | None = None) -> Milestone:
-    """Pay into the milestone's escrow from the employer's wallet: `amount`, or what is due next (the upfront
-    share, then the rest). Asking twice for the same step moves money once."""
+def milestone_fund(*, milestone: Milestone, by: User, step: str) -> Milestone:
+    """Pay one step of the milestone (`upfront` or `rest`) into escrow from the employer's wallet. The step is
+    named by the request, never inferred: a repeat of a step already paid, or a step not yet due, moves nothing
+    (two clicks, two tabs, or two paid gateway shortfalls pay once)."""
+    if step not in FUNDING_STEPS:
+        raise DomainError(_("Choose what to pay."))
     milestone = _lock(milestone)
     _employer_only(milestone, by)
-    if milestone.status in Milestone.CLOSED:
-        raise InvalidTransition(_("This milestone is closed."))
-    amount = round_amount(
-        amount if amount is not None else milestone_amount_due(milestone), milestone.contract.currency
-    )
-    if amount <= 0 or amount > milestone.remaining_to_fund:
-        raise DomainError(_("Nothing is due on this milestone."))
-    target = milestone.funded + amount
+    target = milestone.upfront_amount if step == "upfront" else milestone.amount
+    if milestone.funded >= target:
+        raise InvalidTransition(_("This payment is already paid."))
+    due = milestone_funding_due(milestone)
+    if due is None or due[0] != step:
+        raise InvalidTransition(_("This payment is not due yet."))
+    amount = round_amount(due[1], milestone.contract.currency)
     post_funding(
         payer=by,
         escrow=escrow_account(milestone.escrow_key, milestone.contract.currency),
@@ -155,11 +172,18 @@ def milestone_fund(*, milestone: Milestone, by: User, amount: Decimal | None = N
     return milestone
 
 
+def milestone_fund_next(*, milestone: Milestone, by: User) -> Milestone:
+    """Pay whatever step is due now (the demo seed and test set-up, which walk a contract forward)."""
+    due = milestone_funding_due(Milestone.objects.select_related("contract").get(pk=milestone.pk))
+    if due is None:
+        raise DomainError(_("Nothing is due on this milestone."))
+    return milestone_fund(milestone=milestone, by=by, step=due[0])
+
+
 def milestone_amount_due(milestone: Milestone) -> Decimal:
-    """What the employer is asked to pay next: the upfront share until it is in, then the rest."""
-    if milestone.funded < milestone.upfront_amount:
-        return milestone.upfront_amount - milestone.funded
-    return milestone.remaining_to_fund
+    """The amount of the step due now (zero when none is)."""
+    due = milestone_funding_due(milestone)
+    return due[1] if due else Decimal(0)
 
 
 def wallet_shortfall(*, milestone: Milestone, user: User) -> Decimal:

@@ -138,6 +138,9 @@ class Payment(models.Model):
     # When set, the verified payment goes on into this milestone's escrow (the shortfall of a funding).
     milestone = models.ForeignKey("Milestone", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     fund_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    # The funding step this payment completes ("upfront" or "rest"): a second paid shortfall for the same step
+    # funds nothing and stays in the wallet.
+    fund_step = models.CharField(max_length=10, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

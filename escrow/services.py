@@ -50,11 +50,20 @@ def payment_start(
     next_url: str = "",
     milestone=None,
     fund_amount: Decimal | None = None,
+    fund_step: str = "",
 ):
     """Create a payment and register it with the gateway. Returns (payment, URL to send the browser to).
 
-    With `milestone`, the verified payment goes on to fund `fund_amount` into that milestone's escrow.
+    With `milestone`, the verified payment goes on to pay `fund_step` of that milestone (its amount is
+    `fund_amount`); only the milestone's employer may start such a payment.
     """
+    from escrow.contracts import FUNDING_STEPS  # Imported here to prevent an import cycle (contracts → services)
+
+    if milestone is not None:
+        if milestone.contract.employer_id != user.pk:
+            raise NotAllowed(_("Only the employer can do this."))
+        if fund_step not in FUNDING_STEPS:
+            raise EscrowError(_("Choose what to pay."))
     currency = currency or settings.DEFAULT_CURRENCY
     amount = round_amount(amount, currency)
     low, high = settings.TOP_UP_LIMITS.get(currency, (Decimal(1), Decimal(10**9)))
@@ -72,6 +81,7 @@ def payment_start(
         next_url=next_url[:300],
         milestone=milestone,
         fund_amount=fund_amount,
+        fund_step=fund_step,
     )
     _event(payment, "created", amount=amount, currency=currency)
     redirect_url = gateway.start(payment, callback_url)
@@ -133,10 +143,13 @@ def payment_callback(*, gateway_name: str, params) -> Payment:
 def _complete_funding(payment: Payment) -> None:
     """The payment was the shortfall of a milestone funding: fund it now. If that is no longer possible (it was
     funded meanwhile), the money stays in the wallet and the payment's history says why."""
-    from escrow.contracts import milestone_fund
+    from escrow.contracts import milestone_fund, milestone_funding_due
 
+    # A payment started before steps were named pays the step that is due now (the old behaviour).
+    due = milestone_funding_due(payment.milestone)
+    step = payment.fund_step or (due[0] if due else "upfront")
     try:
-        milestone_fund(milestone=payment.milestone, by=payment.user, amount=payment.fund_amount)
+        milestone_fund(milestone=payment.milestone, by=payment.user, step=step)
     except DomainError as error:
         _event(payment, "funding_not_completed", reason=error.message)
     else:

@@ -535,6 +535,9 @@ FA = {
     "This proposal can no longer be chosen.": "این پیشنهاد دیگر قابل انتخاب نیست.",
     "This milestone is closed.": "این مرحله بسته شده است.",
     "Nothing is due on this milestone.": "مبلغی برای این مرحله قابل پرداخت نیست.",
+    "Choose what to pay.": "مشخص کنید کدام پرداخت را انجام می‌دهید.",
+    "This payment is already paid.": "این پرداخت پیش‌تر انجام شده است.",
+    "This payment is not due yet.": "هنوز زمان این پرداخت نرسیده است.",
     "This contract is not waiting for an answer.": "این قرارداد منتظر پاسخ نیست.",
     "The employer has not paid the guarantee yet.": "کارفرما هنوز مبلغ ضمانت را پرداخت امن نکرده است.",
     "The freelancer has %(days)s days to answer.": "مجری %(days)s روز برای پاسخ فرصت دارد.",
@@ -911,6 +914,8 @@ def fill(path: Path) -> list[str]:
             entry.msgstr = text
         if "fuzzy" in entry.flags:
             entry.flags.remove("fuzzy")
+        # makemessages' guess at the old text (#| msgid) means nothing once the entry has its own translation.
+        entry.previous_msgid = entry.previous_msgid_plural = entry.previous_msgctxt = None
     catalogue.metadata_is_fuzzy = False
     catalogue.header = "Persian translation of Hamkar."
     catalogue.metadata["Project-Id-Version"] = "hamkar"

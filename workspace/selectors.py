@@ -1,5 +1,6 @@
 from django.db.models import Prefetch
 
+from escrow.contracts import milestone_funding_due
 from escrow.models import Contract, Dispute, Milestone, MilestoneEvent
 from workspace.models import Deliverable
 
@@ -29,10 +30,8 @@ def available_operations(*, contract: Contract, milestone: Milestone, user) -> l
     status, ops = milestone.status, []
     open_dispute = next((d for d in milestone.disputes.all() if d.status in Dispute.OPEN_STATUSES), None)
     if party == "employer":
-        closed = status in Milestone.CLOSED
-        # Before the freelancer accepts, only the guarantee (upfront share) is asked for.
-        waiting_with_guarantee = contract.status == Contract.Status.AWAITING_ACCEPTANCE and milestone.work_may_start
-        if not closed and milestone.remaining_to_fund > 0 and not waiting_with_guarantee:
+        # The same rule the service applies: the upfront share, then (once accepted) the rest.
+        if milestone_funding_due(milestone) is not None:
             ops.append("fund")
         if contract.status == Contract.Status.AWAITING_ACCEPTANCE:
             ops.append("cancel")

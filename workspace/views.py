@@ -64,7 +64,7 @@ def workspace(request, pk: int):
                 "deliverables": milestone.deliverables.all(),
                 "dispute": next((d for d in milestone.disputes.all() if d.status in Dispute.OPEN_STATUSES), None),
                 "operations": available_operations(contract=contract, milestone=milestone, user=request.user),
-                "amount_due": contracts.milestone_amount_due(milestone),
+                "funding_due": contracts.milestone_funding_due(milestone),
             }
         )
     events = sorted(
@@ -110,23 +110,30 @@ def select_proposal(request, proposal_pk: int):
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("project_proposals", pk=proposal.project_id)
-    return _pay_due(request, contract.milestones.get())
+    return _pay_step(request, contract.milestones.get(), "upfront")
 
 
-def _pay_due(request, milestone: Milestone):
-    """Pay what is due from the wallet, or send the employer to the gateway for the shortfall."""
+def _pay_step(request, milestone: Milestone, step: str):
+    """Pay the named step from the wallet, or send the employer to the gateway for the shortfall."""
     contract_pk = milestone.contract_id
+    due = contracts.milestone_funding_due(milestone)
+    if due is None or due[0] != step:
+        # A repeat (a second click or tab), or a step not yet due: the service says which, and moves nothing.
+        return _act(
+            request, contract_pk, lambda: contracts.milestone_fund(milestone=milestone, by=request.user, step=step),
+            _("The amount is paid into secure payment."),
+        )  # fmt: skip
     shortfall = contracts.wallet_shortfall(milestone=milestone, user=request.user)
     if not shortfall:
         return _act(
-            request, contract_pk, lambda: contracts.milestone_fund(milestone=milestone, by=request.user),
+            request, contract_pk, lambda: contracts.milestone_fund(milestone=milestone, by=request.user, step=step),
             _("The amount is paid into secure payment."),
         )  # fmt: skip
     callback = request.build_absolute_uri(reverse("payment_callback", args=[settings.PAYMENT_GATEWAY]))
     try:
         _payment, url = payment_start(
             user=request.user, amount=shortfall, callback_url=callback, milestone=milestone,
-            fund_amount=contracts.milestone_amount_due(milestone), next_url=reverse("workspace", args=[contract_pk]),
+            fund_amount=due[1], fund_step=step, next_url=reverse("workspace", args=[contract_pk]),
         )  # fmt: skip
     except (DomainError, LookupError) as error:
         messages.error(request, getattr(error, "message", str(error)))
@@ -141,7 +148,7 @@ def fund(request, pk: int):
     milestone = _milestone_of(contract, request)
     if contract.employer_id != request.user.pk:
         raise PermissionDenied
-    return _pay_due(request, milestone)
+    return _pay_step(request, milestone, request.POST.get("step", ""))
 
 
 @login_required

@@ -52,7 +52,7 @@ def deal(db):
 
 
 def _funded_and_accepted(deal):
-    contracts.milestone_fund(milestone=deal["milestone"], by=deal["employer"])
+    contracts.milestone_fund_next(milestone=deal["milestone"], by=deal["employer"])
     contracts.contract_accept(contract=deal["contract"], by=deal["freelancer"])
     return Milestone.objects.get(pk=deal["milestone"].pk)
 
@@ -62,7 +62,7 @@ def _delivered(deal, fully_funded=True):
     contracts.deliverable_upload(milestone=milestone, by=deal["freelancer"], upload=zip_file())
     contracts.milestone_mark_delivered(milestone=milestone, by=deal["freelancer"])
     if fully_funded:
-        contracts.milestone_fund(milestone=milestone, by=deal["employer"])
+        contracts.milestone_fund_next(milestone=milestone, by=deal["employer"])
     return Milestone.objects.get(pk=milestone.pk)
 
 
@@ -75,20 +75,21 @@ def test_selecting_makes_a_contract_with_one_milestone_and_closes_the_project_to
 
 
 def test_the_upfront_share_then_the_rest_each_once(deal):
-    milestone = contracts.milestone_fund(milestone=deal["milestone"], by=deal["employer"])
+    milestone = contracts.milestone_fund_next(milestone=deal["milestone"], by=deal["employer"])
     assert (milestone.funded, milestone.status) == (500000, Milestone.Status.FUNDED)
     assert _balance(wallet_of(deal["employer"])) == 1500000
-    milestone = contracts.milestone_fund(milestone=milestone, by=deal["employer"])
+    contracts.contract_accept(contract=deal["contract"], by=deal["freelancer"])  # the rest is due from here on
+    milestone = contracts.milestone_fund_next(milestone=milestone, by=deal["employer"])
     assert milestone.funded == 1000000
     with pytest.raises(DomainError):
-        contracts.milestone_fund(milestone=milestone, by=deal["employer"])
+        contracts.milestone_fund_next(milestone=milestone, by=deal["employer"])
     assert ledger_check().clean
 
 
 def test_accepting_needs_the_guarantee_and_the_freelancer(deal):
     with pytest.raises(InvalidTransition):
         contracts.contract_accept(contract=deal["contract"], by=deal["freelancer"])
-    contracts.milestone_fund(milestone=deal["milestone"], by=deal["employer"])
+    contracts.milestone_fund_next(milestone=deal["milestone"], by=deal["employer"])
     with pytest.raises(NotAllowed):
         contracts.contract_accept(contract=deal["contract"], by=deal["employer"])
     contracts.contract_accept(contract=deal["contract"], by=deal["freelancer"])
@@ -96,7 +97,7 @@ def test_accepting_needs_the_guarantee_and_the_freelancer(deal):
 
 
 def test_declining_refunds_the_guarantee_and_reopens_the_project(deal):
-    contracts.milestone_fund(milestone=deal["milestone"], by=deal["employer"])
+    contracts.milestone_fund_next(milestone=deal["milestone"], by=deal["employer"])
     contracts.contract_decline(contract=deal["contract"], by=deal["freelancer"])
     assert _balance(wallet_of(deal["employer"])) == 2000000
     assert Milestone.objects.get(pk=deal["milestone"].pk).status == Milestone.Status.REFUNDED
@@ -105,7 +106,7 @@ def test_declining_refunds_the_guarantee_and_reopens_the_project(deal):
 
 
 def test_the_employer_may_cancel_only_after_the_answer_period(deal):
-    contracts.milestone_fund(milestone=deal["milestone"], by=deal["employer"])
+    contracts.milestone_fund_next(milestone=deal["milestone"], by=deal["employer"])
     with pytest.raises(InvalidTransition):
         contracts.contract_cancel_unanswered(contract=deal["contract"], by=deal["employer"])
     later = timezone.now() + timedelta(days=3, minutes=1)
@@ -234,7 +235,7 @@ def test_done_needs_a_file_and_a_stale_second_done_is_refused(deal):
 def test_the_clock_starts_only_when_delivered_and_fully_funded(deal):
     milestone = _delivered(deal, fully_funded=False)
     assert milestone.auto_release_at is None
-    milestone = contracts.milestone_fund(milestone=milestone, by=deal["employer"])
+    milestone = contracts.milestone_fund_next(milestone=milestone, by=deal["employer"])
     assert milestone.auto_release_at is not None
     assert abs((milestone.auto_release_at - timezone.now()) - timedelta(days=2)) < timedelta(minutes=1)
 
@@ -343,4 +344,45 @@ def test_an_approve_racing_a_sweep_releases_once(require_postgres, deal):
     # found nothing to do (0).
     kinds = sorted(type(r).__name__ if not isinstance(r, int) else str(r) for r in results)
     assert kinds in (["1", "InvalidTransition"], ["0", "Milestone"]), results
+    assert ledger_check().clean
+
+
+# --- funding names the step it pays (issue 13: a repeat paid the next step) ----------------------------------
+
+
+def test_a_repeat_of_the_upfront_step_moves_nothing_and_the_rest_is_not_due_before_the_answer(deal):
+    employer, milestone = deal["employer"], deal["milestone"]
+    contracts.milestone_fund(milestone=milestone, by=employer, step="upfront")
+    with pytest.raises(InvalidTransition, match="already paid"):
+        contracts.milestone_fund(milestone=milestone, by=employer, step="upfront")
+    with pytest.raises(InvalidTransition, match="not due yet"):
+        contracts.milestone_fund(milestone=milestone, by=employer, step="rest")
+    assert Milestone.objects.get(pk=milestone.pk).funded == 500000
+    assert _balance(wallet_of(employer)) == 1500000
+    assert Transaction.objects.filter(kind="fund").count() == 1
+
+
+def test_the_rest_is_due_once_the_freelancer_accepted_and_a_repeat_moves_nothing(deal):
+    employer, milestone = deal["employer"], deal["milestone"]
+    contracts.milestone_fund(milestone=milestone, by=employer, step="upfront")
+    contracts.contract_accept(contract=deal["contract"], by=deal["freelancer"])
+    assert contracts.milestone_funding_due(Milestone.objects.get(pk=milestone.pk)) == ("rest", Decimal(500000))
+    contracts.milestone_fund(milestone=milestone, by=employer, step="rest")
+    with pytest.raises(InvalidTransition, match="already paid"):
+        contracts.milestone_fund(milestone=milestone, by=employer, step="rest")
+    with pytest.raises(DomainError):
+        contracts.milestone_fund(milestone=milestone, by=employer, step="everything")
+    assert Milestone.objects.get(pk=milestone.pk).funded == 1000000
+    assert _balance(wallet_of(employer)) == 1000000
+    assert ledger_check().clean
+
+
+@pytest.mark.django_db(transaction=True)
+def test_thirty_payments_of_the_same_step_at_once_move_it_once(require_postgres, deal):
+    employer, milestone = deal["employer"], deal["milestone"]
+    results = run_in_threads(30, lambda: contracts.milestone_fund(milestone=milestone, by=employer, step="upfront"))
+    assert sum(isinstance(result, Milestone) for result in results) == 1
+    assert all(isinstance(r, Milestone | InvalidTransition) for r in results), results
+    assert Milestone.objects.get(pk=milestone.pk).funded == 500000
+    assert _balance(wallet_of(employer)) == 1500000
     assert ledger_check().clean

@@ -292,3 +292,30 @@ def test_signature_is_an_hmac_over_reference_amount_status_and_time():
     one = SandboxGateway.sign(reference="r", amount=Decimal("10.00"), status="paid", timestamp=int(time.time()))
     assert len(one) == 64
     assert one != SandboxGateway.sign(reference="r", amount=Decimal("10.01"), status="paid", timestamp=int(time.time()))
+
+
+@pytest.mark.django_db
+def test_two_paid_shortfalls_for_the_same_step_fund_it_once_and_the_second_stays_in_the_wallet(client, payer):
+    """Issue 13's defect: two gateway payments started for one step (two tabs) both funded, the second one
+    paying the next step before the freelancer had answered."""
+    from escrow.models import Milestone
+    from projects.tests.factories import make_project
+    from proposals.tests.factories import make_proposal
+
+    project = make_project(owner=payer, title="Two tabs")
+    proposal = make_proposal(project=project, amount="1000000")
+    select = reverse("proposal_select", args=[proposal.pk])
+    first_bank = client.post(select)["Location"]  # the wallet is empty: the bank, for the upfront 500,000
+    contract_pk = Milestone.objects.get(contract__proposal=proposal).contract_id
+    second_bank = client.post(reverse("workspace_fund", args=[contract_pk]), {"step": "upfront"})["Location"]
+    assert first_bank.startswith("/sandbox-bank/") and second_bank.startswith("/sandbox-bank/")
+    for bank in (first_bank, second_bank):
+        client.get(_pay_at_the_bank(client, bank))
+
+    milestone = Milestone.objects.get(contract_id=contract_pk)
+    assert milestone.funded == 500000
+    assert Transaction.objects.filter(kind="fund").count() == 1
+    assert _wallet(payer) == 500000  # the second payment, credited and kept
+    second = Payment.objects.order_by("pk").last()
+    assert [e.event for e in second.events.all()][-1] == "funding_not_completed"
+    assert ledger_check().clean

@@ -44,7 +44,7 @@ def _accepted_contract():
     post_deposit(user=employer, amount=Decimal(2_000_000), currency="IRT", gateway="sandbox", key=f"s3:{project.pk}")
     contract = contracts.contract_select(proposal=proposal, by=employer)
     milestone = contract.milestones.get()
-    contracts.milestone_fund(milestone=milestone, by=employer)
+    contracts.milestone_fund_next(milestone=milestone, by=employer)
     contracts.contract_accept(contract=contract, by=freelancer)
     return contract, milestone, employer, freelancer
 
@@ -73,7 +73,7 @@ def test_a_deliverable_goes_to_the_bucket_and_comes_back_through_a_presigned_url
     url = reverse("deliverable_download", args=[contract.pk, deliverable.pk])
     assert _client(employer).get(url).status_code == 403
     contracts.milestone_mark_delivered(milestone=milestone, by=freelancer)
-    contracts.milestone_fund(milestone=milestone, by=employer)
+    contracts.milestone_fund_next(milestone=milestone, by=employer)
 
     response = _client(employer).get(url)
     assert response.status_code == 302
@@ -97,7 +97,7 @@ def test_others_get_no_link_to_a_private_file(s3_storage):
     contract, milestone, employer, freelancer = _accepted_contract()
     contracts.deliverable_upload(milestone=milestone, by=freelancer, upload=zip_file())
     contracts.milestone_mark_delivered(milestone=milestone, by=freelancer)
-    contracts.milestone_fund(milestone=milestone, by=employer)
+    contracts.milestone_fund_next(milestone=milestone, by=employer)
     deliverable = Deliverable.objects.get(milestone=milestone)
     url = reverse("deliverable_download", args=[contract.pk, deliverable.pk])
 
@@ -162,3 +162,35 @@ def test_a_resume_on_object_storage_is_a_presigned_pdf(s3_storage, django_captur
     body, headers = _fetch(response["Location"])
     assert body.startswith(b"%PDF-1.4")
     assert headers["Content-Type"] == "application/pdf"
+
+
+def test_when_removing_the_old_file_fails_the_new_one_stays_and_the_action_stands(
+    s3_storage, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The old résumé's removal runs after the commit; if the store fails then, the saved row keeps its new file
+    and the user is not told that nothing was saved."""
+    from botocore.exceptions import EndpointConnectionError
+    from django.core.files.storage import storages
+
+    from accounts.services import profile_set_resume
+    from marketplace.uploads import clean_pdf
+
+    server, bucket = s3_storage
+    user = UserFactory(username="reza")
+
+    def pdf():
+        return clean_pdf(SimpleUploadedFile("cv.pdf", b"%PDF-1.4\n" + os.urandom(64) + b"\n%%EOF\n"))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        profile_set_resume(user=user, resume=pdf())
+    first = Profile.objects.get(user=user).resume.name
+
+    def unreachable(name):  # the object store, down at the moment of the removal
+        raise EndpointConnectionError(endpoint_url=server.url)
+
+    monkeypatch.setattr(storages["private"], "delete", unreachable)
+    with django_capture_on_commit_callbacks(execute=True):
+        profile = profile_set_resume(user=user, resume=pdf())
+    assert profile.resume.name != first
+    assert Profile.objects.get(user=user).resume.name == profile.resume.name
+    assert sorted(server.keys(bucket)) == sorted([f"private/{first}", f"private/{profile.resume.name}"])

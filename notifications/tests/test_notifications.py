@@ -58,11 +58,11 @@ def deal(db):
 def _delivered(deal):
     contract = contracts.contract_select(proposal=deal["proposal"], by=deal["employer"])
     milestone = contract.milestones.get()
-    contracts.milestone_fund(milestone=milestone, by=deal["employer"])
+    contracts.milestone_fund_next(milestone=milestone, by=deal["employer"])
     contracts.contract_accept(contract=contract, by=deal["freelancer"])
     contracts.deliverable_upload(milestone=milestone, by=deal["freelancer"], upload=zip_file())
     contracts.milestone_mark_delivered(milestone=milestone, by=deal["freelancer"])
-    contracts.milestone_fund(milestone=milestone, by=deal["employer"])
+    contracts.milestone_fund_next(milestone=milestone, by=deal["employer"])
     return contract, Milestone.objects.get(pk=milestone.pk)
 
 
@@ -190,7 +190,7 @@ def test_the_single_delivery_story_notifies_each_side_of_each_step(deal):
 
 def test_declining_and_cancelling_tell_the_other_side(deal):
     contract = contracts.contract_select(proposal=deal["proposal"], by=deal["employer"])
-    contracts.milestone_fund(milestone=contract.milestones.get(), by=deal["employer"])
+    contracts.milestone_fund_next(milestone=contract.milestones.get(), by=deal["employer"])
     contracts.contract_decline(contract=contract, by=deal["freelancer"])
     assert kinds_of(deal["employer"])[-1] == K.WORK_DECLINED
 
@@ -262,7 +262,7 @@ def test_phasing_offers_answers_and_payments_reach_the_other_side(db):
     rejected = phasing_offer_send(proposal=other, by=employer, phases=phases)
     phasing_offer_reject(offer=rejected, by=other.freelancer)
     contract = phasing_offer_accept(offer=offer, by=freelancer, version=offer.version)
-    contracts.milestone_fund(milestone=contract.milestones.get(), by=employer)
+    contracts.milestone_fund_next(milestone=contract.milestones.get(), by=employer)
 
     assert kinds_of(freelancer) == [K.PHASING_OFFERED, K.PHASING_REVISED, K.PHASE_FUNDED]
     assert kinds_of(employer) == [K.PROPOSAL_NEW, K.PROPOSAL_NEW, K.PHASING_REJECTED, K.PHASING_ACCEPTED]

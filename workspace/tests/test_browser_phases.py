@@ -132,7 +132,7 @@ def test_phase_two_goes_to_a_second_freelancer(browser, site, language):
 
     project, first, second, employer, contract, contracts = _phased_with_two_bidders(language)
     one, two, three = contract.milestones.order_by("position")
-    contracts.milestone_fund(milestone=one, by=employer)
+    contracts.milestone_fund_next(milestone=one, by=employer)
     contracts.deliverable_upload(milestone=one, by=first.freelancer, upload=zip_file())
     contracts.milestone_mark_delivered(milestone=one, by=first.freelancer)
     contracts.milestone_approve(milestone=one, by=employer)
@@ -177,7 +177,7 @@ def test_a_dispute_in_one_phase_leaves_the_others_alone(browser, site, language)
     _project, first, _second, employer, contract, contracts = _phased_with_two_bidders(language)
     one, two, _three = contract.milestones.order_by("position")
     for milestone in (one, two):
-        contracts.milestone_fund(milestone=milestone, by=employer)
+        contracts.milestone_fund_next(milestone=milestone, by=employer)
     contracts.deliverable_upload(milestone=one, by=first.freelancer, upload=zip_file())
     contracts.milestone_mark_delivered(milestone=one, by=first.freelancer)
 

@@ -39,7 +39,7 @@ def _deal(state: str):
     contract = contracts.contract_select(proposal=proposal, by=employer)
     milestone = contract.milestones.get()
     if state in ("funded", "overdue", "accepted", "uploaded", "delivered", "paid"):
-        contracts.milestone_fund(milestone=milestone, by=employer)
+        contracts.milestone_fund_next(milestone=milestone, by=employer)
     if state == "overdue":
         Contract.objects.filter(pk=contract.pk).update(
             created_at=timezone.now() - timedelta(days=settings.ACCEPTANCE_DAYS + 1)
@@ -51,7 +51,7 @@ def _deal(state: str):
     if state in ("delivered", "paid"):
         contracts.milestone_mark_delivered(milestone=milestone, by=freelancer)
     if state == "paid":
-        contracts.milestone_fund(milestone=milestone, by=employer)
+        contracts.milestone_fund_next(milestone=milestone, by=employer)
     staff = UserFactory()
     staff.is_staff = True
     staff.save()
@@ -87,7 +87,7 @@ def _dispute_url(d, operation):
 MATRIX = [
     ("workspace", "delivered", "get", lambda d: reverse("workspace", args=[d["contract"].pk]), None,
      {"anonymous": 302, "employer": 200, "freelancer": 200, "other": 403, "staff": 200}),
-    ("pay", "selected", "post", lambda d: reverse("workspace_fund", args=[d["contract"].pk]), {},
+    ("pay", "selected", "post", lambda d: reverse("workspace_fund", args=[d["contract"].pk]), {"step": "upfront"},
      {"anonymous": 302, "employer": 302, "freelancer": 403, "other": 403, "staff": 403}),
     ("accept", "funded", "post", lambda d: reverse("workspace_operate", args=[d["contract"].pk, "accept"]), {},
      {"anonymous": 302, "employer": 403, "freelancer": 302, "other": 403, "staff": 403}),
@@ -283,7 +283,7 @@ def test_other_bidders_are_told_when_the_work_is_accepted(django_capture_on_comm
     chosen, other = make_proposal(project=project, amount="1000000"), make_proposal(project=project)
     post_deposit(user=project.owner, amount=Decimal(600_000), currency="IRT", gateway="sandbox", key="s")
     contract = contracts.contract_select(proposal=chosen, by=project.owner)
-    contracts.milestone_fund(milestone=contract.milestones.get(), by=project.owner)
+    contracts.milestone_fund_next(milestone=contract.milestones.get(), by=project.owner)
     with django_capture_on_commit_callbacks(execute=True):
         contracts.contract_accept(contract=contract, by=chosen.freelancer)
     assert sorted(m.to[0] for m in mail.outbox) == sorted([other.freelancer.email, project.owner.email])
@@ -306,3 +306,21 @@ def test_the_sweep_is_a_management_command_and_a_beat_task(capsys):
     assert Milestone.objects.get(pk=deal["milestone"].pk).status == Milestone.Status.COMPLETED
     entry = app.conf.beat_schedule["release-due-escrow"]
     assert (entry["task"], entry["schedule"]) == ("escrow.tasks.release_due_escrow", 60.0)
+
+
+@pytest.mark.django_db
+def test_a_second_pay_click_before_the_answer_pays_nothing_more(media_dirs):
+    """Issue 13's defect: the page hides Pay once the guarantee is in, but a second POST paid the rest too."""
+    deal = _deal("selected")
+    employer = _client("employer", deal)
+    url = reverse("workspace_fund", args=[deal["contract"].pk])
+    assert employer.post(url, {"step": "upfront"}).status_code == 302
+    for data in ({"step": "upfront"}, {"step": "rest"}, {}):
+        response = employer.post(url, data, follow=True)
+        assert response.status_code == 200
+    milestone = Milestone.objects.get(pk=deal["milestone"].pk)
+    assert milestone.funded == 500000
+    assert wallet_of(deal["users"]["employer"]).balance == 1500000
+    page = employer.get(reverse("workspace", args=[deal["contract"].pk])).content.decode()
+    assert 'data-testid="op-fund"' not in page
+    assert ledger_check().clean

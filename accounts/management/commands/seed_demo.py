@@ -207,7 +207,7 @@ class Command(BaseCommand):
             )  # fmt: skip
             contract = contracts.contract_select(proposal=proposal, by=owner)
             milestone = contract.milestones.get()
-            contracts.milestone_fund(milestone=milestone, by=owner)
+            contracts.milestone_fund_next(milestone=milestone, by=owner)
             if state == "awaiting":
                 continue
             contracts.contract_accept(contract=contract, by=freelancer)
@@ -215,7 +215,7 @@ class Command(BaseCommand):
                 continue
             contracts.deliverable_upload(milestone=milestone, by=freelancer, upload=self._zip(title))
             contracts.milestone_mark_delivered(milestone=milestone, by=freelancer)
-            contracts.milestone_fund(milestone=milestone, by=owner)
+            contracts.milestone_fund_next(milestone=milestone, by=owner)
             if state == "disputed":
                 contracts.dispute_open(
                     milestone=milestone, by=owner, reason="incomplete",
@@ -254,7 +254,7 @@ class Command(BaseCommand):
             ]
 
         def finish(milestone, freelancer, employer):
-            contracts.milestone_fund(milestone=milestone, by=employer)
+            contracts.milestone_fund_next(milestone=milestone, by=employer)
             contracts.deliverable_upload(milestone=milestone, by=freelancer, upload=self._zip(milestone.title))
             contracts.milestone_mark_delivered(milestone=milestone, by=freelancer)
             contracts.milestone_approve(milestone=milestone, by=employer)
@@ -279,7 +279,7 @@ class Command(BaseCommand):
             contract = phasing_offer_accept(offer=offer, by=reza, version=offer.version)
             one, two, _three = contract.milestones.order_by("position")
             finish(one, reza, sara)
-            contracts.milestone_fund(milestone=two, by=sara)
+            contracts.milestone_fund_next(milestone=two, by=sara)
 
         david = User.objects.get(username="david")
         title = "Mobile app MVP in three phases"
@@ -309,7 +309,7 @@ class Command(BaseCommand):
                 proposal=second, by=david, phases=phases(("Build", 5, 60), ("Launch", 2, 90)), replaces=[build, launch]
             )
             contract_two = phasing_offer_accept(offer=offer, by=mina, version=1)
-            contracts.milestone_fund(milestone=contract_two.milestones.order_by("position").first(), by=david)
+            contracts.milestone_fund_next(milestone=contract_two.milestones.order_by("position").first(), by=david)
 
     @staticmethod
     def _zip(title: str):
