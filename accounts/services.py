@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import PortfolioImage, PortfolioItem, Profile, User
 from marketplace.errors import InvalidTransition, NotAllowed
-from marketplace.uploads import CleanImage, atomic_with_file_cleanup
+from marketplace.uploads import CleanImage, atomic_with_file_cleanup, delete_file_on_commit
 
 
 def profile_ensure(*, user: User) -> Profile:
@@ -55,15 +55,11 @@ def _replace_file(field_file, content, saved: list) -> None:
     old_name = field_file.name
     field_file.save(content.name, content, save=False)
     saved.append(field_file)
-    if old_name:
-        storage = field_file.storage
-        transaction.on_commit(lambda: storage.delete(old_name))
+    delete_file_on_commit(field_file.storage, old_name)
 
 
 def _delete_file_on_commit(field_file) -> None:
-    if field_file.name:
-        storage, name = field_file.storage, field_file.name
-        transaction.on_commit(lambda: storage.delete(name))
+    delete_file_on_commit(field_file.storage, field_file.name)
 
 
 def profile_update_basic(

@@ -1,6 +1,9 @@
 """gunicorn's settings for the web machines (Procfile.production and scripts/production_rehearsal.py use it)."""
 
+import json
 import os
+
+from gunicorn.glogging import Logger, SafeAtoms
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # Sync workers: one request at a time each, one database connection each (CONN_MAX_AGE keeps it open).
@@ -21,3 +24,22 @@ access_log_format = (
     + os.environ.get("INSTANCE_NAME", "web")
     + '"}'
 )
+
+
+class _JsonAtoms(SafeAtoms):
+    """Each text value escaped for a JSON string: gunicorn escapes only double quotes, so a path holding a
+    backslash or a newline (%5C, %0A) would otherwise break the line or split it in two."""
+
+    def __init__(self, atoms):
+        dict.__init__(self)
+        for key, value in atoms.items():
+            if isinstance(value, str):
+                value = json.dumps(value)[1:-1]
+            self[key] = "null" if value is None else value
+
+
+class JsonAccessLogger(Logger):
+    atoms_wrapper_class = _JsonAtoms
+
+
+logger_class = JsonAccessLogger

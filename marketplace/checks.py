@@ -80,6 +80,16 @@ def production_configuration(app_configs=None, **kwargs) -> list[checks.CheckMes
                     "or leave it unset for Amazon S3",
                 )
             )
+        public = urlparse(settings.S3_PUBLIC_URL) if settings.S3_PUBLIC_URL else None
+        if public is not None and (public.scheme not in ("http", "https") or not public.hostname):
+            errors.append(
+                _error(
+                    7,
+                    f"S3_PUBLIC_URL is {settings.S3_PUBLIC_URL!r}, which is not a URL.",
+                    "Set S3_PUBLIC_URL to the CDN's address for public files, e.g. https://cdn.hamkar.example, "
+                    "or leave it unset",
+                )
+            )
     return errors
 
 

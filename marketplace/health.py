@@ -51,11 +51,16 @@ def _broker() -> None:
         finally:
             client.close()
         return
-    import os
+    if url.startswith("filesystem://"):
+        import os
 
-    folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]
-    if not os.access(folder, os.W_OK):
-        raise RuntimeError("the broker folder is not writable")
+        if not os.access(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"], os.W_OK):
+            raise RuntimeError("the broker folder is not writable")
+        return
+    from kombu import Connection
+
+    with Connection(url, connect_timeout=TIMEOUT) as connection:  # any other broker kombu speaks
+        connection.ensure_connection(max_retries=1)
 
 
 @functools.cache

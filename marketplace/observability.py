@@ -13,6 +13,9 @@ import re
 import uuid
 from datetime import UTC, datetime
 
+from django.core.signals import request_finished
+from django.dispatch import receiver
+
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 user_id_var: contextvars.ContextVar[int | None] = contextvars.ContextVar("user_id", default=None)
 
@@ -33,15 +36,19 @@ class RequestContextMiddleware:
     def __call__(self, request):
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
         request.request_id = incoming if _VALID_ID.match(incoming) else new_request_id()
-        request_token = request_id_var.set(request.request_id)
-        user_token = user_id_var.set(None)
-        try:
-            response = self.get_response(request)
-        finally:
-            request_id_var.reset(request_token)
-            user_id_var.reset(user_token)
+        # Left set until the response is closed (request_finished, below): Django logs a 4xx or 5xx answer only
+        # after the middlewares have returned, and that line belongs to this request too.
+        request_id_var.set(request.request_id)
+        user_id_var.set(None)
+        response = self.get_response(request)
         response[REQUEST_ID_HEADER] = request.request_id
         return response
+
+
+@receiver(request_finished)
+def _forget_the_request(**kwargs) -> None:
+    request_id_var.set("")
+    user_id_var.set(None)
 
 
 class RequestUserMiddleware:
@@ -100,16 +107,27 @@ def task_publish_add_request_id(headers=None, **kwargs) -> None:
 
 
 def task_prerun_set_request_id(task=None, **kwargs) -> None:
-    request_id = getattr(task.request, "request_id", None) if task is not None else None
-    request_id_var.set(request_id or f"task-{task.request.id}" if task is not None else "")
-    user_id_var.set(None)
+    if task is None:
+        return
+    request_id = getattr(task.request, "request_id", None) or f"task-{task.request.id}"
+    # Kept on the task's request, so postrun puts back what was there (nothing in a worker; the web request's
+    # own id when a task runs eagerly inside it).
+    task.request._log_context = (request_id_var.set(request_id), user_id_var.set(None))
+
+
+def task_postrun_reset_request_id(task=None, **kwargs) -> None:
+    tokens = getattr(task.request, "_log_context", None) if task is not None else None
+    if tokens:
+        request_id_var.reset(tokens[0])
+        user_id_var.reset(tokens[1])
 
 
 def connect_celery_signals() -> None:
-    from celery.signals import before_task_publish, task_prerun
+    from celery.signals import before_task_publish, task_postrun, task_prerun
 
     before_task_publish.connect(task_publish_add_request_id, weak=False)
     task_prerun.connect(task_prerun_set_request_id, weak=False)
+    task_postrun.connect(task_postrun_reset_request_id, weak=False)
 
 
 # --- Sentry ---------------------------------------------------------------------------------------------------

@@ -4,7 +4,11 @@ no caching (balances and ledger movements must not stay in a browser's cache).
 Django's SecurityMiddleware sends the rest (nosniff, Referrer-Policy, Cross-Origin-Opener-Policy, HSTS).
 """
 
+import functools
+from urllib.parse import urlsplit
+
 from django.conf import settings
+from django.core.files.storage import storages
 from django.utils.cache import patch_cache_control
 
 
@@ -13,9 +17,23 @@ def content_security_policy() -> str:
     public URL (CSP_EXTRA_IMG_SRC, images and thumbnails) and where forms may go (CSP_EXTRA_FORM_ACTION, payment
     gateways; a form's redirect counts too)."""
     policy = {directive: list(sources) for directive, sources in settings.CONTENT_SECURITY_POLICY.items()}
-    policy["img-src"] += getattr(settings, "CSP_EXTRA_IMG_SRC", [])
+    policy["img-src"] += getattr(settings, "CSP_EXTRA_IMG_SRC", []) + _public_files_origin()
     policy["form-action"] += getattr(settings, "CSP_EXTRA_FORM_ACTION", [])
     return "; ".join(f"{directive} {' '.join(dict.fromkeys(sources))}" for directive, sources in policy.items())
+
+
+def _public_files_origin() -> list[str]:
+    """On object storage, the origin the public files' URLs really have (the endpoint, a bucket's own host, or a
+    CDN), asked of the storage itself rather than guessed from the settings."""
+    if settings.FILE_STORAGE != "s3":
+        return []
+    return [_origin_of(storages["default"].url("csp-probe"))]
+
+
+@functools.cache
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def permissions_policy() -> str:

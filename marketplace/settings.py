@@ -8,6 +8,7 @@ production (DJANGO_ENV=production; every secret and host must come from the envi
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.utils.translation import gettext_lazy as _
@@ -305,7 +306,7 @@ S3_BUCKET = env.str("S3_BUCKET", default=env.str("AWS_STORAGE_BUCKET_NAME", defa
 S3_ENDPOINT_URL = env.str("S3_ENDPOINT_URL", default=env.str("AWS_S3_ENDPOINT_URL", default=""))
 S3_PUBLIC_URL = env.str("S3_PUBLIC_URL", default="")  # a CDN or custom domain in front of the public prefix
 # "s3" or "local" (one machine whose disk holds MEDIA_ROOT and PRIVATE_MEDIA_ROOT). Production has no default.
-FILE_STORAGE = env.str("FILE_STORAGE", default="s3" if S3_BUCKET else ("" if PRODUCTION else "local"))
+FILE_STORAGE = env.str("FILE_STORAGE", default="s3" if S3_BUCKET else ("" if PRODUCTION else "local")).lower()
 if FILE_STORAGE == "s3":
     from boto3.s3.transfer import TransferConfig
 
@@ -325,12 +326,13 @@ if FILE_STORAGE == "s3":
         "transfer_config": _upload_transfer_config,
     }
     _public_s3 = dict(_s3_options)
-    if S3_PUBLIC_URL:
-        _public_parts = S3_PUBLIC_URL.split("://", 1)
-        _public_s3.update(custom_domain=_public_parts[-1].rstrip("/"), url_protocol=f"{_public_parts[0]}:")
-    # Pages show public images from the store: the Content-Security-Policy must allow its origin.
-    _image_origin = (S3_PUBLIC_URL or S3_ENDPOINT_URL or f"https://{S3_BUCKET}.s3.amazonaws.com").split("/")[:3]
-    CSP_EXTRA_IMG_SRC = ["/".join(_image_origin)]
+    _public_url = urlsplit(S3_PUBLIC_URL)
+    if _public_url.scheme in ("http", "https") and _public_url.netloc:  # anything else: marketplace/checks.py
+        _public_s3.update(
+            custom_domain=(_public_url.netloc + _public_url.path).rstrip("/"), url_protocol=f"{_public_url.scheme}:"
+        )
+    # The Content-Security-Policy allows the public files' origin, as the storage makes their URLs
+    # (marketplace/security.py).
     _uploads = {
         "default": {"BACKEND": "marketplace.storage.PublicS3Storage", "OPTIONS": _public_s3},
         "private": {"BACKEND": "marketplace.storage.PrivateS3Storage", "OPTIONS": _s3_options},
@@ -437,7 +439,9 @@ if PRODUCTION:
 # --- Logs and error reports -------------------------------------------------------------------------
 # Production writes one JSON object a line, with the request id (nginx's X-Request-ID, or one of ours) and the
 # user id; a Celery task carries the id of the request that queued it (marketplace/observability.py).
-LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "plain")
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "plain").lower()
+if LOG_FORMAT not in ("json", "plain"):
+    raise environ.ImproperlyConfigured(f"LOG_FORMAT is {LOG_FORMAT!r}: set it to json or plain.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

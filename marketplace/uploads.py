@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -141,13 +142,20 @@ def clean_attachment(upload) -> File:
 ATTACHMENT_EXTENSIONS = {"pdf", "png", "jpg", "jpeg", "webp", "zip", "txt", "docx", "xlsx", "pptx", "odt"}
 
 
+def delete_file_on_commit(storage, name: str) -> None:
+    """Remove a file once the transaction that stopped pointing at it has committed. If the store fails then,
+    the failure is logged and the file left behind (a little space; every row is already right): `robust`, so
+    it neither reaches the user's action, which is done, nor skips the other files' removal."""
+    if name:
+        transaction.on_commit(lambda: storage.delete(name), robust=True)
+
+
 def atomic_with_file_cleanup(action):
     """Run `action(saved)` in a transaction; the caller appends each FieldFile it writes to `saved`.
 
     Files written before a failure would stay on disk after the rollback: they are removed.
     """
     from botocore.exceptions import BotoCoreError, ClientError
-    from django.db import transaction
 
     saved: list = []
     try:

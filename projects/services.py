@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from marketplace.errors import InvalidTransition, NotAllowed
-from marketplace.uploads import atomic_with_file_cleanup, clean_attachment
+from marketplace.uploads import atomic_with_file_cleanup, clean_attachment, delete_file_on_commit
 from projects.models import Category, Project, ProjectAttachment, Skill
 from projects.search import normalize
 
@@ -124,4 +124,4 @@ def project_attachment_delete(*, attachment: ProjectAttachment, by: User) -> Non
         raise InvalidTransition(_("This project can no longer be edited."))
     file = attachment.file
     attachment.delete()
-    transaction.on_commit(lambda: file.storage.delete(file.name))
+    delete_file_on_commit(file.storage, file.name)

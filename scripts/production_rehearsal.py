@@ -319,6 +319,7 @@ class Rehearsal:
             HAMKAR_SERVER_NAME="localhost",
             HAMKAR_TLS_CERTIFICATE=str(self.cert),
             HAMKAR_TLS_CERTIFICATE_KEY=str(self.key),
+            HAMKAR_MEDIA_ROOT=str(self.run_dir / "unused-media"),
             HAMKAR_PRIVATE_MEDIA_ROOT=str(self.run_dir / "unused-private"),
         )
         prefix = self.run_dir / "nginx"
@@ -505,6 +506,7 @@ http {{
         self.start_nginx(env, upstreams=["web1", "web2"])
         via_nginx = Client(port=self.https_port, tls=True, cafile=self.cert)
         self.check("nginx serves the site over TLS", via_nginx.get("/").status == 200)
+        self.check("nginx answers /health/ to the private network", via_nginx.get("/health/").status == 200)
         self.browser_story()
         self.rate_limits_see_the_real_client()
 

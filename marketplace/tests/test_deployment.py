@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -46,6 +47,8 @@ def _production_env(tmp_path, **overrides) -> dict:
         EMAIL_URL="smtp+tls://mailer:secret@smtp.example:587",
         S3_BUCKET="hamkar-uploads",
         S3_ENDPOINT_URL="https://s3.example",
+        S3_ACCESS_KEY_ID="hamkar-test",
+        S3_SECRET_ACCESS_KEY="hamkar-test-secret",
     )
     for name, value in overrides.items():
         if value is None:
@@ -84,6 +87,7 @@ def test_production_settings_pass_check_deploy(tmp_path):
         ({"FILE_STORAGE": "s3", "S3_BUCKET": None}, "S3_BUCKET is not set"),
         ({"S3_ENDPOINT_URL": "s3.example"}, "S3_ENDPOINT_URL is 's3.example'"),
         ({"FILE_STORAGE": "floppy"}, "FILE_STORAGE is 'floppy'"),
+        ({"S3_PUBLIC_URL": "cdn.hamkar.example"}, "S3_PUBLIC_URL is 'cdn.hamkar.example'"),
     ],
 )
 def test_production_refuses_a_half_configuration_and_names_the_variable(tmp_path, overrides, named):
@@ -200,3 +204,37 @@ def test_requests_succeed_quickly_while_redis_is_down(tmp_path):
     assert lines["notified"] == "1"
     assert lines["notice_queued"] == "1"
     assert float(lines["event_elapsed"]) < 2.0, result.stdout
+
+
+URLS_SCRIPT = """
+import django
+django.setup()
+from django.core.files.storage import storages
+from marketplace.security import content_security_policy
+print("public", storages["default"].url("avatars/a.jpg"))
+print("private", storages["private"].url("deliverables/1/x.zip"))
+print("csp", [d for d in content_security_policy().split("; ") if d.startswith("img-src")][0])
+"""
+
+
+@pytest.mark.parametrize(
+    "overrides, public_origin",
+    [
+        ({"S3_PUBLIC_URL": "https://cdn.hamkar.example"}, "https://cdn.hamkar.example"),
+        ({"S3_ENDPOINT_URL": None, "S3_BUCKET": "ham.kar", "S3_REGION": "eu-central-1"}, None),
+        ({"S3_ADDRESSING_STYLE": "virtual"}, "https://hamkar-uploads.s3.example"),
+    ],
+)
+def test_public_files_urls_and_the_policy_agree_and_private_ones_never_use_the_cdn(tmp_path, overrides, public_origin):
+    env = _production_env(tmp_path, DJANGO_SETTINGS_MODULE="marketplace.settings", **overrides)
+    result = subprocess.run([sys.executable, "-c", URLS_SCRIPT], cwd=BASE_DIR, env=env, capture_output=True,
+                            text=True, timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = dict(line.split(" ", 1) for line in result.stdout.splitlines())
+    public, private = urlsplit(lines["public"]), urlsplit(lines["private"])
+    origin = f"{public.scheme}://{public.netloc}"
+    if public_origin:
+        assert origin == public_origin
+    assert origin in lines["csp"].split()  # the images the pages show are allowed
+    assert "X-Amz-Signature=" in private.query and "X-Amz-Signature=" not in public.query
+    assert private.netloc != "cdn.hamkar.example"

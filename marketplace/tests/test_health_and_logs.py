@@ -5,14 +5,14 @@ import gzip
 import http.server
 import json
 import logging
+import re
 import threading
 
 import pytest
-from django.conf import settings
 from django.test import Client
 from django.urls import path
 
-from marketplace.observability import JsonFormatter, request_id_var
+from marketplace.observability import ContextFilter, JsonFormatter, request_id_var, user_id_var
 from marketplace.servers import free_port
 
 
@@ -76,11 +76,53 @@ def test_a_json_log_line_has_the_request_id_user_and_exception():
     assert entry["level"] == "ERROR" and "ValueError: boom" in entry["exception"]
 
 
+def test_a_failure_reason_never_carries_the_credentials_of_a_url():
+    from marketplace.health import _reason
+
+    reason = _reason(RuntimeError("Error connecting to redis://hamkar:hunter2@10.0.0.5:6379/0 (refused)"))
+    assert "hunter2" not in reason and "hamkar:" not in reason
+    assert reason.startswith("RuntimeError: Error connecting to redis://***@10.0.0.5:6379/0")
+
+
+class _Collect(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.addFilter(ContextFilter())
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
 @pytest.mark.django_db
-def test_a_request_gets_an_id_its_log_lines_and_its_tasks_carry(client, caplog, django_capture_on_commit_callbacks):
-    """The response names the id; a log line written during the request, and the Celery task the request
-    queued (here the sign-up e-mail's delivery, run eagerly through the real publish path), carry it."""
+def test_a_requests_log_lines_carry_its_id_and_the_signed_in_user():
+    from accounts.tests.factories import UserFactory
+
+    user = UserFactory()
+    client = Client()
+    client.force_login(user)
+    handler = _Collect()
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    try:
+        response = client.get("/no-such-page/", HTTP_X_REQUEST_ID="nginx-request-0002")
+    finally:
+        logger.removeHandler(handler)
+    assert response.status_code == 404
+    assert response["X-Request-ID"] == "nginx-request-0002"
+    record = next(r for r in handler.records if "Not Found" in r.getMessage())
+    assert (record.request_id, record.user_id) == ("nginx-request-0002", user.pk)
+    # After the request, nothing of it is left behind for the next one.
+    assert request_id_var.get() == "" and user_id_var.get() is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_queued_by_a_request_carries_the_requests_id(redis_url):
+    """Sign-up queues the verification e-mail's delivery on commit, inside the request: the message published to
+    the broker carries the request's id in its headers."""
     from celery.signals import before_task_publish
+
+    from marketplace.celery import app
 
     published = []
 
@@ -88,39 +130,29 @@ def test_a_request_gets_an_id_its_log_lines_and_its_tasks_carry(client, caplog, 
         published.append(dict(headers or {}))
 
     before_task_publish.connect(remember, weak=False)
-    settings_backup = settings.CELERY_TASK_ALWAYS_EAGER
+    app.conf.task_always_eager = False
     try:
-        with caplog.at_level(logging.INFO), django_capture_on_commit_callbacks(execute=False) as callbacks:
-            response = client.post(
-                "/accounts/signup/",
-                {"email": "ids@example.com", "username": "ids", "password1": "Sturdy-pass-2026",
-                 "password2": "Sturdy-pass-2026"},
-                HTTP_X_REQUEST_ID="nginx-request-0001",
-            )  # fmt: skip
-        assert response.status_code == 302
-        assert response["X-Request-ID"] == "nginx-request-0001"
-        # Publishing happens on commit, still inside the request's context in production; here we replay it.
-        token = request_id_var.set("nginx-request-0001")
-        try:
-            from marketplace.celery import app
-
-            app.conf.task_always_eager = False
-            for callback in callbacks:
-                callback()
-        finally:
-            app.conf.task_always_eager = settings_backup
-            request_id_var.reset(token)
+        response = Client().post(
+            "/accounts/signup/",
+            {"email": "ids@example.com", "username": "ids", "password1": "Sturdy-pass-2026",
+             "password2": "Sturdy-pass-2026"},
+            HTTP_X_REQUEST_ID="nginx-request-0001",
+        )  # fmt: skip
     finally:
+        app.conf.task_always_eager = True
         before_task_publish.disconnect(remember)
-    assert any(headers.get("request_id") == "nginx-request-0001" for headers in published), published
+        with app.connection_for_write() as connection:
+            connection.default_channel.queue_purge(app.conf.task_default_queue)
+    assert response.status_code == 302
+    deliveries = [h for h in published if h.get("task") == "notifications.tasks.deliver_email"]
+    assert [h.get("request_id") for h in deliveries] == ["nginx-request-0001"]
 
 
-def test_a_forged_request_id_is_replaced():
-    response = Client().get("/health/", HTTP_X_REQUEST_ID="bad id\nwith newline")
-    # /health/ answers before the middleware; any page shows the rule.
-    page = Client().get("/", HTTP_X_REQUEST_ID="<script>")
-    assert page["X-Request-ID"] != "<script>" and len(page["X-Request-ID"]) == 32
-    assert response.status_code in (200, 503)
+def test_a_forged_request_id_is_replaced_and_a_good_one_kept():
+    for forged in ("<script>", "bad id\nwith newline", "x" * 200):
+        answer = Client().get("/", HTTP_X_REQUEST_ID=forged)
+        assert answer["X-Request-ID"] != forged and re.fullmatch(r"[0-9a-f]{32}", answer["X-Request-ID"])
+    assert Client().get("/", HTTP_X_REQUEST_ID="0123456789abcdef")["X-Request-ID"] == "0123456789abcdef"
 
 
 class _SentryIngest(http.server.BaseHTTPRequestHandler):
@@ -187,3 +219,20 @@ def test_an_error_reaches_sentry_without_personal_data(site, django_user_model, 
     assert "sentry-test-0001" in text  # and tagged with its id
     assert "victim@example.com" not in text and session.cookies["sessionid"].value not in text
     assert "6037991234567890" not in text
+
+
+def test_gunicorns_access_log_line_stays_one_json_object_whatever_the_path():
+    import importlib.util
+
+    from django.conf import settings as django_settings
+
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", django_settings.BASE_DIR / "deploy/gunicorn.conf.py")
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    atoms = {"t": "[30/Nov/2026:12:00:00 +0000]", "m": "GET", "U": '/x\\",\n"status": 999', "s": 200, "B": None,
+             "M": 3, "{x-request-id}o": "abc123def456"}  # fmt: skip
+    line = conf.access_log_format % conf._JsonAtoms(atoms)
+    assert "\n" not in line
+    entry = json.loads(line)
+    assert entry["path"] == '/x\\",\n"status": 999'
+    assert entry["status"] == 200 and entry["bytes"] is None and entry["request_id"] == "abc123def456"
