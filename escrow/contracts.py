@@ -24,6 +24,7 @@ from escrow.ledger import (
     split_commission,
     wallet_of,
 )
+from escrow.locks import lock_contract, lock_dispute, lock_milestone
 from escrow.models import Contract, Dispute, Milestone, MilestoneEvent
 from marketplace.currency import round_amount
 from marketplace.errors import DomainError, InvalidTransition, NotAllowed
@@ -35,7 +36,7 @@ from proposals.models import Proposal
 
 
 def _lock(milestone: Milestone) -> Milestone:
-    return Milestone.objects.select_for_update().select_related("contract").get(pk=milestone.pk)
+    return lock_milestone(milestone.pk)  # contract, then milestone (escrow.locks)
 
 
 def record_event(milestone: Milestone, kind: str, *, actor=None, before="", amount=None, note="") -> None:
@@ -194,7 +195,7 @@ def wallet_shortfall(*, milestone: Milestone, user: User) -> Decimal:
 
 def _lock_awaiting_answer(contract: Contract, by: User, side: str) -> Contract:
     """Lock a contract that waits for the freelancer's answer; only `side` ("employer"/"freelancer") may act."""
-    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    contract = lock_contract(contract.pk)
     if contract.party(by) != side:
         raise NotAllowed(
             _("Only the employer can do this.") if side == "employer" else _("Only the freelancer can do this.")
@@ -482,7 +483,7 @@ def dispute_open(*, milestone: Milestone, by: User, reason: str, description: st
 @transaction.atomic
 def dispute_answer(*, dispute: Dispute, by: User, message: str) -> Dispute:
     """The freelancer answers (and may have uploaded a new version); the employer then approves or escalates."""
-    dispute = Dispute.objects.select_for_update().select_related("milestone__contract").get(pk=dispute.pk)
+    dispute = lock_dispute(dispute.pk)
     _freelancer_only(dispute.milestone, by)
     if dispute.status not in (Dispute.Status.OPEN, Dispute.Status.ANSWERED) or not message.strip():
         raise InvalidTransition(_("Write your answer to an open dispute."))
@@ -496,7 +497,7 @@ def dispute_answer(*, dispute: Dispute, by: User, message: str) -> Dispute:
 
 @transaction.atomic
 def dispute_escalate(*, dispute: Dispute, by: User, note: str = "") -> Dispute:
-    dispute = Dispute.objects.select_for_update().select_related("milestone__contract").get(pk=dispute.pk)
+    dispute = lock_dispute(dispute.pk)
     if dispute.milestone.contract.party(by) is None:
         raise NotAllowed(_("Only the two parties can do this."))
     if Dispute.Status.ESCALATED not in Dispute.ALLOWED_TRANSITIONS[dispute.status]:
@@ -521,10 +522,10 @@ def dispute_resolve(*, dispute: Dispute, by: User, outcome: str, to_freelancer: 
     """Staff settle a dispute: release to the freelancer, refund the employer, or split by an amount."""
     if not by.is_staff:
         raise NotAllowed(_("Only staff can resolve disputes."))
-    dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
+    dispute = lock_dispute(dispute.pk)  # contract, milestone, then the dispute, as every other action
     if dispute.status == Dispute.Status.RESOLVED:
         raise InvalidTransition(_("This dispute is already resolved."))
-    milestone = _lock(dispute.milestone)
+    milestone = dispute.milestone
     contract = milestone.contract
     total = milestone.in_escrow
     if outcome == "release":

@@ -386,3 +386,82 @@ def test_thirty_payments_of_the_same_step_at_once_move_it_once(require_postgres,
     assert Milestone.objects.get(pk=milestone.pk).funded == 500000
     assert _balance(wallet_of(employer)) == 1500000
     assert ledger_check().clean
+
+
+# --- one lock order (issue 13: an approve racing a staff resolution ended in "deadlock detected") ------------
+
+
+def _race(first, second) -> list:
+    """Two actions in two real threads, started at the same moment; what each returned or raised."""
+    actions = iter([first, second])
+    lock = threading.Lock()
+
+    def next_action():
+        with lock:
+            action = next(actions)
+        return action()
+
+    return run_in_threads(2, next_action)
+
+
+def _disputed(deal):
+    milestone = _delivered(deal)
+    dispute = contracts.dispute_open(
+        milestone=milestone, by=deal["employer"], reason="incomplete", description="The basket page is missing."
+    )
+    staff = UserFactory()
+    staff.is_staff = True
+    staff.save()
+    return Milestone.objects.get(pk=milestone.pk), dispute, staff
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("outcome", ["release", "refund", "split"])
+def test_an_approve_racing_a_staff_resolution_ends_with_one_outcome_and_no_deadlock(require_postgres, deal, outcome):
+    from django.db import OperationalError
+
+    milestone, dispute, staff = _disputed(deal)
+    results = _race(
+        lambda: contracts.milestone_approve(milestone=milestone, by=deal["employer"]),
+        lambda: contracts.dispute_resolve(dispute=dispute, by=staff, outcome=outcome, to_freelancer=Decimal(400_000)),
+    )
+    assert not any(isinstance(result, OperationalError) for result in results), results
+    assert sum(isinstance(result, Milestone | Dispute) for result in results) == 1, results
+    assert all(isinstance(r, Milestone | Dispute | InvalidTransition) for r in results), results
+    assert Dispute.objects.get(pk=dispute.pk).status == Dispute.Status.RESOLVED
+    assert Milestone.objects.get(pk=milestone.pk).status in Milestone.CLOSED
+    assert Transaction.objects.filter(kind__in=["release", "refund", "split"]).count() == 1
+    assert ledger_check().clean
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_resolution_racing_the_sweep_ends_with_one_outcome(require_postgres, deal):
+    _milestone, dispute, staff = _disputed(deal)
+    later = timezone.now() + timedelta(days=5)
+    results = _race(
+        lambda: contracts.release_due_escrow(now=later),
+        lambda: contracts.dispute_resolve(dispute=dispute, by=staff, outcome="refund"),
+    )
+    assert not any(isinstance(result, Exception) for result in results), results
+    assert Transaction.objects.filter(kind__in=["release", "refund"]).count() == 1
+    assert ledger_check().clean
+
+
+@pytest.mark.django_db(transaction=True)
+def test_paying_the_guarantee_racing_a_cancel_ends_with_one_story(require_postgres, deal, settings):
+    """The answer period is over and nothing is paid: the employer pays the guarantee in one tab and cancels in
+    another. Either the payment comes first and the cancel refunds it, or the cancel comes first and the payment
+    is refused; never a deadlock, never money left in a cancelled contract's escrow."""
+    Contract.objects.filter(pk=deal["contract"].pk).update(
+        created_at=timezone.now() - timedelta(days=settings.ACCEPTANCE_DAYS + 1)
+    )
+    milestone, employer = deal["milestone"], deal["employer"]
+    results = _race(
+        lambda: contracts.milestone_fund(milestone=milestone, by=employer, step="upfront"),
+        lambda: contracts.contract_cancel_unanswered(contract=deal["contract"], by=employer),
+    )
+    assert all(isinstance(r, Milestone | Contract | InvalidTransition) for r in results), results
+    assert Contract.objects.get(pk=deal["contract"].pk).status == Contract.Status.CANCELLED
+    assert Milestone.objects.get(pk=milestone.pk).in_escrow == 0
+    assert _balance(wallet_of(employer)) == 2_000_000
+    assert ledger_check().clean
