@@ -181,16 +181,11 @@ def milestone_fund_next(*, milestone: Milestone, by: User) -> Milestone:
     return milestone_fund(milestone=milestone, by=by, step=due[0])
 
 
-def milestone_amount_due(milestone: Milestone) -> Decimal:
-    """The amount of the step due now (zero when none is)."""
-    due = milestone_funding_due(milestone)
-    return due[1] if due else Decimal(0)
-
-
 def wallet_shortfall(*, milestone: Milestone, user: User) -> Decimal:
-    """How much of the amount due the employer's wallet cannot cover (paid through the gateway)."""
+    """How much of the step due now the employer's wallet cannot cover (paid through the gateway)."""
+    due = milestone_funding_due(milestone)
     balance = wallet_of(user, milestone.contract.currency).balance
-    return max(milestone_amount_due(milestone) - balance, Decimal(0))
+    return max((due[1] if due else Decimal(0)) - balance, Decimal(0))
 
 
 def _lock_awaiting_answer(contract: Contract, by: User, side: str) -> Contract:

@@ -21,6 +21,11 @@ def _error(number: int, msg: str, hint: str) -> checks.Error:
     return checks.Error(msg, hint=hint, id=f"hamkar.E{number:03d}")
 
 
+def _is_web_url(value: str) -> bool:
+    parts = urlparse(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 @checks.register(TAG)
 def production_configuration(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     if not settings.PRODUCTION:
@@ -70,26 +75,15 @@ def production_configuration(app_configs=None, **kwargs) -> list[checks.CheckMes
                     "Set S3_BUCKET to the bucket's name, e.g. S3_BUCKET=hamkar-uploads",
                 )
             )
-        endpoint = urlparse(settings.S3_ENDPOINT_URL) if settings.S3_ENDPOINT_URL else None
-        if endpoint is not None and (endpoint.scheme not in ("http", "https") or not endpoint.hostname):
-            errors.append(
-                _error(
-                    6,
-                    f"S3_ENDPOINT_URL is {settings.S3_ENDPOINT_URL!r}, which is not a URL.",
-                    "Set S3_ENDPOINT_URL to the object store's address, e.g. https://s3.example.com, "
-                    "or leave it unset for Amazon S3",
-                )
-            )
-        public = urlparse(settings.S3_PUBLIC_URL) if settings.S3_PUBLIC_URL else None
-        if public is not None and (public.scheme not in ("http", "https") or not public.hostname):
-            errors.append(
-                _error(
-                    7,
-                    f"S3_PUBLIC_URL is {settings.S3_PUBLIC_URL!r}, which is not a URL.",
-                    "Set S3_PUBLIC_URL to the CDN's address for public files, e.g. https://cdn.hamkar.example, "
-                    "or leave it unset",
-                )
-            )
+        for number, name, example in (
+            (6, "S3_ENDPOINT_URL", "the object store's address, e.g. https://s3.example.com, or leave it unset for "
+                                   "Amazon S3"),
+            (7, "S3_PUBLIC_URL", "the CDN's address for public files, e.g. https://cdn.hamkar.example, or leave it "
+                                 "unset"),
+        ):  # fmt: skip
+            value = getattr(settings, name)
+            if value and not _is_web_url(value):
+                errors.append(_error(number, f"{name} is {value!r}, which is not a URL.", f"Set {name} to {example}"))
     return errors
 
 

@@ -13,6 +13,7 @@ import re
 import uuid
 from datetime import UTC, datetime
 
+from celery import current_task
 from django.core.signals import request_finished
 from django.dispatch import receiver
 
@@ -66,8 +67,6 @@ class RequestUserMiddleware:
 
 class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        from celery import current_task
-
         record.request_id = getattr(record, "request_id", None) or request_id_var.get()
         record.user_id = getattr(record, "user_id", None) or user_id_var.get()
         if current_task and current_task.request.id and not getattr(record, "task_name", None):

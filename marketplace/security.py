@@ -9,31 +9,29 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.files.storage import storages
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils.cache import patch_cache_control
 
 
+@functools.cache
 def content_security_policy() -> str:
-    """settings.CONTENT_SECURITY_POLICY as a header value, with the origins other settings add: the object storage's
-    public URL (CSP_EXTRA_IMG_SRC, images and thumbnails) and where forms may go (CSP_EXTRA_FORM_ACTION, payment
-    gateways; a form's redirect counts too)."""
+    """settings.CONTENT_SECURITY_POLICY as a header value, with the origins added to it: the object store's public
+    files (as the storage itself makes their URLs: the endpoint, a bucket's own host, or a CDN), CSP_EXTRA_IMG_SRC,
+    and where forms may go (CSP_EXTRA_FORM_ACTION, payment gateways; a form's redirect counts too). Made once, and
+    again when a setting changes (tests)."""
     policy = {directive: list(sources) for directive, sources in settings.CONTENT_SECURITY_POLICY.items()}
-    policy["img-src"] += getattr(settings, "CSP_EXTRA_IMG_SRC", []) + _public_files_origin()
+    if settings.FILE_STORAGE == "s3":
+        public = urlsplit(storages["default"].url("csp-probe"))
+        policy["img-src"].append(f"{public.scheme}://{public.netloc}")
+    policy["img-src"] += getattr(settings, "CSP_EXTRA_IMG_SRC", [])
     policy["form-action"] += getattr(settings, "CSP_EXTRA_FORM_ACTION", [])
     return "; ".join(f"{directive} {' '.join(dict.fromkeys(sources))}" for directive, sources in policy.items())
 
 
-def _public_files_origin() -> list[str]:
-    """On object storage, the origin the public files' URLs really have (the endpoint, a bucket's own host, or a
-    CDN), asked of the storage itself rather than guessed from the settings."""
-    if settings.FILE_STORAGE != "s3":
-        return []
-    return [_origin_of(storages["default"].url("csp-probe"))]
-
-
-@functools.cache
-def _origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+@receiver(setting_changed)
+def _settings_changed(**kwargs) -> None:
+    content_security_policy.cache_clear()
 
 
 def permissions_policy() -> str:

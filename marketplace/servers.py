@@ -118,21 +118,14 @@ class S3Server:
         }
 
     def storages_setting(self, bucket: str) -> dict:
-        """settings.STORAGES for this server, as marketplace/settings.py builds it from storage_env()."""
-        options = {
-            "bucket_name": bucket,
-            "endpoint_url": self.url,
-            "region_name": "us-east-1",
-            "access_key": "hamkar-test",
-            "secret_key": "hamkar-test-secret",
-            "addressing_style": "path",
-            "signature_version": "s3v4",
-        }
+        """settings.STORAGES for this server, built as marketplace/settings.py builds it from storage_env()."""
+        from marketplace.s3 import s3_storages
+
         return {
-            "default": {"BACKEND": "marketplace.storage.PublicS3Storage", "OPTIONS": options},
-            "private": {"BACKEND": "marketplace.storage.PrivateS3Storage", "OPTIONS": options},
+            **s3_storages(bucket=bucket, endpoint_url=self.url, region="us-east-1", access_key="hamkar-test",
+                          secret_key="hamkar-test-secret"),
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        }
+        }  # fmt: skip
 
 
 class SmtpSink:

@@ -8,7 +8,6 @@ production (DJANGO_ENV=production; every secret and host must come from the envi
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import environ
 from django.utils.translation import gettext_lazy as _
@@ -308,35 +307,17 @@ S3_PUBLIC_URL = env.str("S3_PUBLIC_URL", default="")  # a CDN or custom domain i
 # "s3" or "local" (one machine whose disk holds MEDIA_ROOT and PRIVATE_MEDIA_ROOT). Production has no default.
 FILE_STORAGE = env.str("FILE_STORAGE", default="s3" if S3_BUCKET else ("" if PRODUCTION else "local")).lower()
 if FILE_STORAGE == "s3":
-    from boto3.s3.transfer import TransferConfig
+    from marketplace.s3 import s3_storages
 
-    _upload_transfer_config = TransferConfig(multipart_chunksize=5 * 1024 * 1024, max_concurrency=2)
-    _upload_transfer_config.max_in_memory_upload_chunks = 2
-    _s3_options = {
-        "bucket_name": S3_BUCKET,
-        "endpoint_url": S3_ENDPOINT_URL or None,
-        "region_name": env.str("S3_REGION", default=env.str("AWS_S3_REGION_NAME", default="")) or None,
-        "access_key": env.str("S3_ACCESS_KEY_ID", default="") or None,
-        "secret_key": env.str("S3_SECRET_ACCESS_KEY", default="") or None,
-        "addressing_style": env.str("S3_ADDRESSING_STYLE", default="path" if S3_ENDPOINT_URL else "auto"),
-        "signature_version": "s3v4",
-        # Large uploads go up in 5 MB parts (S3's smallest), two at a time, at most two read ahead (boto3 would
-        # buffer ten):
-        # a worker's memory stays bounded whatever the size.
-        "transfer_config": _upload_transfer_config,
-    }
-    _public_s3 = dict(_s3_options)
-    _public_url = urlsplit(S3_PUBLIC_URL)
-    if _public_url.scheme in ("http", "https") and _public_url.netloc:  # anything else: marketplace/checks.py
-        _public_s3.update(
-            custom_domain=(_public_url.netloc + _public_url.path).rstrip("/"), url_protocol=f"{_public_url.scheme}:"
-        )
-    # The Content-Security-Policy allows the public files' origin, as the storage makes their URLs
-    # (marketplace/security.py).
-    _uploads = {
-        "default": {"BACKEND": "marketplace.storage.PublicS3Storage", "OPTIONS": _public_s3},
-        "private": {"BACKEND": "marketplace.storage.PrivateS3Storage", "OPTIONS": _s3_options},
-    }
+    _uploads = s3_storages(
+        bucket=S3_BUCKET,
+        endpoint_url=S3_ENDPOINT_URL,
+        region=env.str("S3_REGION", default=env.str("AWS_S3_REGION_NAME", default="")),
+        access_key=env.str("S3_ACCESS_KEY_ID", default=""),
+        secret_key=env.str("S3_SECRET_ACCESS_KEY", default=""),
+        addressing_style=env.str("S3_ADDRESSING_STYLE", default=""),
+        public_url=S3_PUBLIC_URL,
+    )
 else:
     _uploads = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -392,9 +373,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"  # Django's default, written out
 # The two policies below go out on every response (marketplace/security.py). No 'unsafe-inline', no 'unsafe-eval':
 # scripts and styles come from our static files only (behaviour lives in static/js/site.js; htmx's eval is off in
-# base.html).
-# Other sections may add origins: CSP_EXTRA_IMG_SRC (the object storage's public URL) and CSP_EXTRA_FORM_ACTION
-# (payment gateways a form posts or redirects to), both lists.
+# base.html). The object store's public origin is added by marketplace/security.py, as the storage makes its URLs;
+# other origins may be added as lists: CSP_EXTRA_IMG_SRC and CSP_EXTRA_FORM_ACTION (payment gateways a form posts
+# or redirects to).
 CONTENT_SECURITY_POLICY = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],

@@ -93,10 +93,9 @@ def private_file_response(field_file, *, filename: str, content_type: str = "app
     disposition = f"attachment; filename*=UTF-8''{quote(filename)}"
     storage = field_file.storage
     if isinstance(storage, S3Storage):
-        url = storage.url(
+        url = storage.url(  # expires after PRIVATE_FILE_URL_SECONDS (PrivateS3Storage)
             field_file.name,
             parameters={"ResponseContentDisposition": disposition, "ResponseContentType": content_type},
-            expire=settings.PRIVATE_FILE_URL_SECONDS,
         )
         response = HttpResponseRedirect(url)
     elif settings.PRIVATE_FILES_X_ACCEL_PREFIX:

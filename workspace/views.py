@@ -117,14 +117,10 @@ def _pay_step(request, milestone: Milestone, step: str):
     """Pay the named step from the wallet, or send the employer to the gateway for the shortfall."""
     contract_pk = milestone.contract_id
     due = contracts.milestone_funding_due(milestone)
-    if due is None or due[0] != step:
-        # A repeat (a second click or tab), or a step not yet due: the service says which, and moves nothing.
-        return _act(
-            request, contract_pk, lambda: contracts.milestone_fund(milestone=milestone, by=request.user, step=step),
-            _("The amount is paid into secure payment."),
-        )  # fmt: skip
-    shortfall = contracts.wallet_shortfall(milestone=milestone, user=request.user)
+    shortfall = contracts.wallet_shortfall(milestone=milestone, user=request.user) if due and due[0] == step else 0
     if not shortfall:
+        # From the wallet; or a repeat (a second click or tab) or a step not yet due, which the service refuses
+        # with its reason, moving nothing.
         return _act(
             request, contract_pk, lambda: contracts.milestone_fund(milestone=milestone, by=request.user, step=step),
             _("The amount is paid into secure payment."),
