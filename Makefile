@@ -43,10 +43,11 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## Refresh the Persian catalogue from the code (needs GNU gettext), then translate the new entries.
+## Refresh the Persian catalogue from the code (needs GNU gettext); translations already there are kept, changed
+## strings come back fuzzy. Then translate the new and fuzzy entries in the .po itself (README, "Translating").
 messages: install
-	$(PY) manage.py makemessages --locale fa --ignore ".venv/*" --ignore "var/*" --no-location
-	$(PY) manage.py makemessages --locale fa --domain djangojs --ignore ".venv/*" --ignore "var/*" --no-location
+	$(PY) manage.py makemessages --locale fa --ignore ".venv/*" --ignore "var/*" --no-location --no-obsolete
+	$(PY) manage.py makemessages --locale fa --domain djangojs --ignore ".venv/*" --ignore "var/*" --no-location --no-obsolete
 
 clean:
 	rm -rf $(VENV) var/broker var/celerybeat-schedule*

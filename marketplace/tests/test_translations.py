@@ -23,10 +23,32 @@ def test_persian_translations_keep_their_placeholders():
     import re
 
     placeholder = re.compile(r"%\(\w+\)[sd]|%[sd]|\{\w*\}")
+
+    def found(text):
+        return sorted(placeholder.findall(text))
+
     for entry in polib.pofile(str(CATALOGUE)).translated_entries():
-        if entry.msgid_plural:
+        if not entry.msgid_plural:
+            assert found(entry.msgid) == found(entry.msgstr), entry.msgid
             continue
-        assert sorted(placeholder.findall(entry.msgid)) == sorted(placeholder.findall(entry.msgstr)), entry.msgid
+        # Each plural form carries the placeholders of the English singular or plural (Persian has one form).
+        english = (found(entry.msgid), found(entry.msgid_plural))
+        for form in entry.msgstr_plural.values():
+            assert found(form) in english, (entry.msgid, form)
+
+
+def test_persian_catalogue_header_is_usable():
+    """The header the .po keeps for itself: not fuzzy, UTF-8, Persian, and plural forms the entries match."""
+    catalogue = polib.pofile(str(CATALOGUE))
+    assert not catalogue.metadata_is_fuzzy, "the header is marked fuzzy: gettext would ignore it"
+    assert catalogue.metadata.get("Language") == "fa"
+    assert "charset=UTF-8" in catalogue.metadata.get("Content-Type", "")
+    plural_forms = catalogue.metadata.get("Plural-Forms", "")
+    assert "nplurals=" in plural_forms, "the header has no Plural-Forms"
+    nplurals = int(plural_forms.split("nplurals=")[1].split(";")[0])
+    for entry in catalogue:
+        if entry.msgid_plural and not entry.obsolete:
+            assert sorted(entry.msgstr_plural) == list(range(nplurals)), (entry.msgid, plural_forms)
 
 
 def test_persian_catalogue_holds_every_string_of_the_code(tmp_path):
