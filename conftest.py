@@ -1,4 +1,5 @@
-"""Fixtures every app's tests share: the real services, the system Chromium, and the e-mail outbox."""
+"""Fixtures every app's tests share: the real services, the system Chromium, and the e-mail outbox. Only
+fixtures: helpers that tests call are in marketplace/testing.py (and each app's tests/factories.py)."""
 
 import os
 import shutil
@@ -47,12 +48,6 @@ def media_dirs(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.PRIVATE_MEDIA_ROOT = str(tmp_path / "private")
     return tmp_path
-
-
-def files_under(root) -> list:
-    from pathlib import Path
-
-    return sorted(str(p.relative_to(root)) for p in Path(root).rglob("*") if p.is_file())
 
 
 @pytest.fixture(autouse=True)
@@ -133,28 +128,10 @@ def site(live_server, transactional_db):
     return live_server.url
 
 
-def sign_in(context, site: str, user, language: str | None = "en") -> None:
-    """Give a browser context a real session for `user` (made by Django's test client), and a language."""
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    cookies = [{"name": django_settings.SESSION_COOKIE_NAME, "value": client.cookies["sessionid"].value, "url": site}]
-    if language:
-        cookies.append({"name": django_settings.LANGUAGE_COOKIE_NAME, "value": language, "url": site})
-    context.add_cookies(cookies)
-
-
-def page_as(browser, site: str, user, language: str | None = "en", **context_options):
-    """A page in a browser context of its own, signed in as `user` (for tests with several people at once)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, **context_options)
-    sign_in(context, site, user, language)
-    return context.new_page()
-
-
 @pytest.fixture
 def login_as(site, page):
     """Sign the browser page in as a user (a real session, made by Django's test client)."""
+    from marketplace.testing import sign_in
 
     def login(user, language="en"):
         sign_in(page.context, site, user, language)

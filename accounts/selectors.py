@@ -1,7 +1,6 @@
 from django.db.models import Prefetch
 
 from accounts.models import PortfolioImage, PortfolioItem, Profile, User
-from projects.models import Skill
 
 
 def profile_public(*, username: str) -> User | None:
@@ -10,7 +9,7 @@ def profile_public(*, username: str) -> User | None:
         User.objects.filter(username=username, is_active=True)
         .select_related("profile")
         .prefetch_related(
-            Prefetch("profile__skills", queryset=Skill.objects.select_related("category").order_by("name_en")),
+            "profile__skills",  # in the catalogue's order: by category, then name
             "profile__experiences",
             "profile__educations",
             Prefetch(
@@ -29,17 +28,4 @@ def profile_for_editing(*, user: User) -> Profile:
         Profile.objects.select_related("user")
         .prefetch_related("skills", "experiences", "educations", "portfolio_items__images")
         .get(user=user)
-    )
-
-
-def completed_projects(*, user: User):
-    """Projects in which the user, as freelancer, completed (was paid for) work, newest first."""
-    from escrow.models import Milestone
-    from projects.models import Project
-
-    return (
-        Project.objects.filter(contracts__freelancer=user, contracts__milestones__status=Milestone.Status.COMPLETED)
-        .distinct()
-        .select_related("owner__profile", "category")
-        .order_by("-updated_at")
     )

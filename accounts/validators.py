@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.l10n import localize_digits
+from marketplace.l10n import localize_digits, to_ascii_digits
 
 # Usernames appear in profile URLs: plain ASCII letters, digits, dot, dash and underscore.
 username_validators = [
@@ -29,8 +29,6 @@ class MinimumLengthValidator(DjangoMinimumLengthValidator):
 
 def normalize_account_number(value: str) -> str:
     """Digits as typed on any keyboard, without spaces or dashes; letters upper-case."""
-    from marketplace.l10n import to_ascii_digits
-
     return "".join(ch for ch in to_ascii_digits(value or "") if ch not in " -_\u200c\u00a0").upper()
 
 

@@ -16,7 +16,7 @@ from accounts.forms import (
     SkillsForm,
 )
 from accounts.models import Education, PortfolioItem, Profile, WorkExperience
-from accounts.selectors import completed_projects, profile_for_editing, profile_public
+from accounts.selectors import profile_for_editing, profile_public
 from accounts.services import (
     portfolio_item_create,
     portfolio_item_delete,
@@ -33,6 +33,7 @@ from marketplace.views_helpers import run_action
 from projects.selectors import categories_with_skills
 from reviews.models import Review
 from reviews.selectors import feedback_for, reputation
+from workspace.selectors import completed_projects
 
 TABS = ["basic", "skills", "resume", "portfolio", "bank"]
 

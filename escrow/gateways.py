@@ -19,6 +19,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from escrow.models import SandboxBankTransaction
+
 
 class CallbackRejected(Exception):
     """The callback is not to be trusted (bad signature, stale, malformed). Nothing is credited."""
@@ -55,8 +57,6 @@ class SandboxGateway:
         return hmac.new(cls._secret(), message, hashlib.sha256).hexdigest()
 
     def start(self, payment, callback_url: str) -> str:
-        from escrow.models import SandboxBankTransaction
-
         SandboxBankTransaction.objects.get_or_create(
             reference=payment.reference, defaults={"amount": payment.amount, "currency": payment.currency}
         )
@@ -90,8 +90,6 @@ class SandboxGateway:
         return CallbackResult(reference=reference, amount=amount, status=status, timestamp=timestamp)
 
     def verify(self, payment) -> Verification:
-        from escrow.models import SandboxBankTransaction
-
         record = SandboxBankTransaction.objects.filter(reference=payment.reference).first()
         if record is None:
             return Verification(paid=False, amount=Decimal(0), gateway_reference="")

@@ -22,9 +22,11 @@ from escrow.ledger import (
     post_deposit,
     wallet_of,
 )
-from escrow.models import Payment, PaymentEvent, Transaction, Withdrawal
+from escrow.models import Payment, PaymentEvent, SandboxBankTransaction, Transaction, Withdrawal
+from escrow.signals import payment_credited
 from marketplace.currency import round_amount
-from marketplace.errors import DomainError, InvalidTransition, NotAllowed
+from marketplace.errors import NotAllowed
+from marketplace.status import set_status
 from notifications.models import Notification
 from notifications.services import notify
 
@@ -33,7 +35,8 @@ logger = logging.getLogger(__name__)
 __all__ = ["CallbackRejected", "EscrowError", "InsufficientFunds"]
 
 
-def _event(payment: Payment, event: str, **data) -> None:
+def payment_event(payment: Payment, event: str, **data) -> None:
+    """A line in the payment's append-only history."""
     PaymentEvent.objects.create(payment=payment, event=event, data={k: str(v) for k, v in data.items()})
 
 
@@ -57,12 +60,10 @@ def payment_start(
     With `milestone`, the verified payment goes on to pay `fund_step` of that milestone (its amount is
     `fund_amount`); only the milestone's employer may start such a payment.
     """
-    from escrow.contracts import FUNDING_STEPS  # Imported here to prevent an import cycle (contracts → services)
-
     if milestone is not None:
         if milestone.contract.employer_id != user.pk:
             raise NotAllowed(_("Only the employer can do this."))
-        if fund_step not in FUNDING_STEPS:
+        if fund_step not in Payment.FundStep.values:
             raise EscrowError(_("Choose what to pay."))
     currency = currency or settings.DEFAULT_CURRENCY
     amount = round_amount(amount, currency)
@@ -83,11 +84,11 @@ def payment_start(
         fund_amount=fund_amount,
         fund_step=fund_step,
     )
-    _event(payment, "created", amount=amount, currency=currency)
+    payment_event(payment, "created", amount=amount, currency=currency)
     redirect_url = gateway.start(payment, callback_url)
-    payment.status = Payment.Status.PENDING
+    set_status(payment, Payment.Status.PENDING)
     payment.save(update_fields=["status", "updated_at"])
-    _event(payment, "sent_to_gateway", gateway=gateway.name)
+    payment_event(payment, "sent_to_gateway", gateway=gateway.name)
     return payment, redirect_url
 
 
@@ -104,22 +105,22 @@ def payment_callback(*, gateway_name: str, params) -> Payment:
         raise CallbackRejected("unknown reference")
     if result.amount != payment.amount:
         # Recorded in its own transaction: the payment's history keeps the attempt.
-        _event(payment, "callback_rejected", reason="amount mismatch", claimed=result.amount)
+        payment_event(payment, "callback_rejected", reason="amount mismatch", claimed=result.amount)
         raise CallbackRejected("amount mismatch")
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if payment.status in (Payment.Status.PAID, Payment.Status.CANCELLED, Payment.Status.FAILED):
-            _event(payment, "callback_repeated", status=result.status)
+            payment_event(payment, "callback_repeated", status=result.status)
             return payment
         if result.status == "cancelled":
-            payment.status = Payment.Status.CANCELLED
+            set_status(payment, Payment.Status.CANCELLED)
             payment.save(update_fields=["status", "updated_at"])
-            _event(payment, "cancelled_by_payer")
+            payment_event(payment, "cancelled_by_payer")
             return payment
         verification = gateway.verify(payment)
-        _event(payment, "verified", paid=verification.paid, amount=verification.amount)
+        payment_event(payment, "verified", paid=verification.paid, amount=verification.amount)
         if not verification.paid or verification.amount != payment.amount:
-            payment.status = Payment.Status.FAILED
+            set_status(payment, Payment.Status.FAILED)
             payment.save(update_fields=["status", "updated_at"])
             return payment
         # The amount credited is ours, from the database; the idempotency key makes a second credit impossible.
@@ -131,29 +132,25 @@ def payment_callback(*, gateway_name: str, params) -> Payment:
             key=f"deposit:{payment.pk}",
             payment=payment,
         )
-        payment.status = Payment.Status.PAID
+        set_status(payment, Payment.Status.PAID)
         payment.gateway_reference = verification.gateway_reference
         payment.save(update_fields=["status", "gateway_reference", "updated_at"])
-        _event(payment, "credited", amount=payment.amount)
-        if payment.milestone_id:
-            _complete_funding(payment)
+        payment_event(payment, "credited", amount=payment.amount)
+        # What the money was for (a milestone's funding, in workspace) goes on in this same transaction.
+        payment_credited.send(sender=Payment, payment=payment)
         return payment
 
 
-def _complete_funding(payment: Payment) -> None:
-    """The payment was the shortfall of a milestone funding: fund it now. If that is no longer possible (it was
-    funded meanwhile), the money stays in the wallet and the payment's history says why."""
-    from escrow.contracts import milestone_fund, milestone_funding_due
-
-    # A payment started before steps were named pays the step that is due now (the old behaviour).
-    due = milestone_funding_due(payment.milestone)
-    step = payment.fund_step or (due[0] if due else "upfront")
-    try:
-        milestone_fund(milestone=payment.milestone, by=payment.user, step=step)
-    except DomainError as error:
-        _event(payment, "funding_not_completed", reason=error.message)
-    else:
-        _event(payment, "milestone_funded", milestone=payment.milestone_id, amount=payment.fund_amount)
+@transaction.atomic
+def sandbox_bank_answer(*, record: SandboxBankTransaction, paid: bool, card_number: str = "") -> SandboxBankTransaction:
+    """The sandbox bank's page paid or cancelled; a second answer (a second tab) changes nothing."""
+    record = SandboxBankTransaction.objects.select_for_update().get(pk=record.pk)
+    if record.status != SandboxBankTransaction.Status.PENDING:
+        return record
+    set_status(record, SandboxBankTransaction.Status.PAID if paid else SandboxBankTransaction.Status.CANCELLED)
+    record.card_last4 = card_number.replace(" ", "")[-4:] if paid else ""
+    record.save(update_fields=["status", "card_last4"])
+    return record
 
 
 # --- withdrawals out -----------------------------------------------------------------------------------
@@ -213,8 +210,7 @@ def _withdrawal_process(*, withdrawal: Withdrawal, by: User, to: str, **fields) 
     locked = Withdrawal.objects.select_for_update().select_related("user").get(pk=withdrawal.pk)
     if locked.status == to:
         return locked
-    if to not in Withdrawal.ALLOWED_TRANSITIONS[locked.status]:
-        raise InvalidTransition(_("This withdrawal was already processed."))
+    set_status(locked, to, refusal=_("This withdrawal was already processed."))
     payout = payout_of(locked.user, locked.currency)
     if to == Withdrawal.Status.PAID:
         kind, memo, destination = (
@@ -238,7 +234,7 @@ def _withdrawal_process(*, withdrawal: Withdrawal, by: User, to: str, **fields) 
     )
     for name, value in fields.items():
         setattr(locked, name, value)
-    locked.status, locked.processed_by, locked.processed_at = to, by, timezone.now()
+    locked.processed_by, locked.processed_at = by, timezone.now()
     locked.save(update_fields=["status", "processed_by", "processed_at", *fields])
     _notify_withdrawal(locked)
     return locked

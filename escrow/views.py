@@ -14,7 +14,14 @@ from escrow.forms import SandboxCardForm, TopUpForm, WithdrawalForm
 from escrow.gateways import CallbackRejected, get_gateway
 from escrow.models import Payment, SandboxBankTransaction
 from escrow.selectors import movements_of, wallet_summary, withdrawals_of
-from escrow.services import EscrowError, InsufficientFunds, payment_callback, payment_start, withdrawal_request
+from escrow.services import (
+    EscrowError,
+    InsufficientFunds,
+    payment_callback,
+    payment_start,
+    sandbox_bank_answer,
+    withdrawal_request,
+)
 
 
 @login_required
@@ -100,16 +107,13 @@ def sandbox_bank(request, reference: str):
     if record is None or not url_has_allowed_host_and_scheme(callback_url, allowed_hosts={request.get_host()}):
         raise Http404
     form = SandboxCardForm(request.POST or None)
-    if request.method == "POST" and record.status == "pending":
+    if request.method == "POST" and record.status == SandboxBankTransaction.Status.PENDING:
         action = request.POST.get("action")
         if action == "pay" and form.is_valid():
-            record.status = "paid"
-            record.card_last4 = form.cleaned_data["card_number"].replace(" ", "")[-4:]
+            record = sandbox_bank_answer(record=record, paid=True, card_number=form.cleaned_data["card_number"])
         elif action == "cancel":
-            record.status = "cancelled"
-        if record.status != "pending":
-            record.save(update_fields=["status", "card_last4"])
-    if record.status != "pending":
+            record = sandbox_bank_answer(record=record, paid=False)
+    if record.status != SandboxBankTransaction.Status.PENDING:
         query = get_gateway("sandbox").callback_query(
             reference=record.reference, amount=record.amount, status=record.status
         )

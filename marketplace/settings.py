@@ -199,10 +199,10 @@ CELERY_BEAT_SCHEDULE = {
     "send-queued-emails": {"task": "notifications.tasks.send_queued_emails", "schedule": 60.0},
     # One e-mail per person about chat messages left unread (proposals.services.unread_digest_send).
     "unread-message-digest": {"task": "proposals.tasks.send_unread_digests", "schedule": 300.0},
-    # Release the escrow of milestones whose two-day review clock has run out (escrow.contracts).
-    "release-due-escrow": {"task": "escrow.tasks.release_due_escrow", "schedule": 60.0},
-    # Warn employers a few hours before that release (escrow.contracts.warn_before_auto_release).
-    "warn-before-auto-release": {"task": "escrow.tasks.warn_before_auto_release", "schedule": 300.0},
+    # Release the escrow of milestones whose two-day review clock has run out (workspace.services.delivery).
+    "release-due-escrow": {"task": "workspace.tasks.release_due_escrow", "schedule": 60.0},
+    # Warn employers a few hours before that release (workspace.services.delivery.warn_before_auto_release).
+    "warn-before-auto-release": {"task": "workspace.tasks.warn_before_auto_release", "schedule": 300.0},
     # Publish lone reviews whose 14-day window has closed (reviews are double-blind until then).
     "publish-due-reviews": {"task": "reviews.tasks.publish_due_reviews", "schedule": 3600.0},
 }

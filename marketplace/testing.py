@@ -1,11 +1,20 @@
-"""Helpers shared by the test suites (imported by tests only)."""
+"""Helpers shared by the test suites (imported by tests only); the fixtures are in conftest.py, the ways to make
+rows in a state in each app's tests/factories.py."""
 
 import os
 import threading
 import tracemalloc
+from pathlib import Path
 
+from django.conf import settings
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.db import connection
+from django.test import Client
+
+
+def files_under(root) -> list:
+    """The files below `root`, as sorted paths relative to it."""
+    return sorted(str(p.relative_to(root)) for p in Path(root).rglob("*") if p.is_file())
 
 
 def run_in_threads(count: int, action) -> list:
@@ -54,3 +63,23 @@ def peak_memory(action) -> tuple:
     finally:
         if started:
             tracemalloc.stop()
+
+
+# --- the browser ----------------------------------------------------------------------------------------
+
+
+def sign_in(context, site: str, user, language: str | None = "en") -> None:
+    """Give a browser context a real session for `user` (made by Django's test client), and a language."""
+    client = Client()
+    client.force_login(user)
+    cookies = [{"name": settings.SESSION_COOKIE_NAME, "value": client.cookies["sessionid"].value, "url": site}]
+    if language:
+        cookies.append({"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": site})
+    context.add_cookies(cookies)
+
+
+def page_as(browser, site: str, user, language: str | None = "en", **context_options):
+    """A page in a browser context of its own, signed in as `user` (for tests with several people at once)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, **context_options)
+    sign_in(context, site, user, language)
+    return context.new_page()

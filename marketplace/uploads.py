@@ -14,9 +14,12 @@ import hashlib
 import io
 import logging
 import os
+import stat
 import uuid
+import zipfile
 from dataclasses import dataclass
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
@@ -155,8 +158,6 @@ def atomic_with_file_cleanup(action):
 
     Files written before a failure would stay on disk after the rollback: they are removed.
     """
-    from botocore.exceptions import BotoCoreError, ClientError
-
     saved: list = []
     try:
         with transaction.atomic():
@@ -190,9 +191,6 @@ def inspect_zip(upload) -> ZipReport:
     Refuses: not a zip; too large a file; too many entries; too much uncompressed data or too high a
     compression ratio (zip bombs); absolute paths, `..` components, drive letters; symbolic links.
     """
-    import stat
-    import zipfile
-
     _check_size(upload, settings.DELIVERABLE_MAX_BYTES, _("The file is larger than %(size)s MB."))
     upload.seek(0)
     try:

@@ -1,8 +1,9 @@
 from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
+from django.views.generic import RedirectView
 
 from marketplace import views
 
@@ -16,6 +17,12 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("accounts/", include("allauth.urls")),
+    # Disputes and contracts moved from escrow to workspace (migration workspace 0002): links in notifications and
+    # e-mails sent before still reach the case.
+    re_path(
+        r"^admin/escrow/(?P<model>contract|dispute)/(?P<rest>.*)$",
+        RedirectView.as_view(url="/admin/workspace/%(model)s/%(rest)s", permanent=True, query_string=True),
+    ),
     path("admin/", admin.site.urls),
     path("", include("projects.urls")),
     path("", include("accounts.urls")),

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
 from marketplace import l10n
+from marketplace.templatetags.l10n_fa import money
 from notifications.models import Notification
 
 Kind = Notification.Kind
@@ -123,8 +124,6 @@ class _Params(dict):
 
 
 def _amount(params: dict) -> str:
-    from marketplace.templatetags.l10n_fa import money
-
     try:
         return money(Money(Decimal(params["amount"]), params.get("currency") or "IRT"))
     except (KeyError, InvalidOperation, TypeError, ValueError):

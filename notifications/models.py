@@ -111,19 +111,19 @@ class Notification(models.Model):
 
     @property
     def text(self) -> str:
-        from notifications.kinds import describe
+        from notifications.kinds import describe  # Imported here to prevent an import cycle (kinds → models)
 
         return describe(self.kind, self.params)
 
     @property
     def html(self) -> str:
-        from notifications.kinds import describe
+        from notifications.kinds import describe  # Imported here to prevent an import cycle (kinds → models)
 
         return describe(self.kind, self.params, html=True)
 
     @property
     def group(self) -> str:
-        from notifications.kinds import SPECS
+        from notifications.kinds import SPECS  # Imported here to prevent an import cycle (kinds → models)
 
         return SPECS[self.kind].group if self.kind in SPECS else ""
 

@@ -11,6 +11,7 @@ from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from marketplace.status import set_status
 from notifications.kinds import describe
 from notifications.models import EmailPreference, Notification, OutgoingEmail
 
@@ -42,7 +43,7 @@ def email_enqueue(*, message: EmailMultiAlternatives) -> OutgoingEmail:
 def _dispatch(email_id: int) -> None:
     """Hand the delivery to Celery. A broker that is down must not fail or stall the web request:
     the message is safe in the outbox and the beat sweep delivers it later."""
-    from notifications.tasks import deliver_email
+    from notifications.tasks import deliver_email  # Imported here to prevent an import cycle (tasks → services)
 
     try:
         deliver_email.apply_async(args=[email_id], retry=False)
@@ -84,11 +85,11 @@ def email_deliver(*, email_id: int) -> OutgoingEmail | None:
         except Exception as error:  # noqa: BLE001 — SMTP and friends raise anything; record it and retry later
             email.last_error = f"{type(error).__name__}: {error}"[:2000]
             if email.attempts >= settings.EMAIL_OUTBOX_MAX_ATTEMPTS:
-                email.status = OutgoingEmail.Status.FAILED
+                set_status(email, OutgoingEmail.Status.FAILED)
             email.next_attempt_at = timezone.now() + _backoff(email.attempts)
             logger.warning("E-mail %s failed (attempt %s): %s", email.pk, email.attempts, email.last_error)
         else:
-            email.status = OutgoingEmail.Status.SENT
+            set_status(email, OutgoingEmail.Status.SENT)
             email.sent_at = timezone.now()
             email.last_error = ""
         email.save(update_fields=["status", "attempts", "last_error", "next_attempt_at", "sent_at"])

@@ -58,8 +58,8 @@ class Project(models.Model):
         CLOSED = "closed", _("Closed")
         CANCELLED = "cancelled", _("Cancelled")
 
-    # Which status may follow which; projects.services.project_transition refuses anything else.
-    # in_progress and completed are reached through contracts (a later issue).
+    # Which status may follow which; projects.services refuses anything else. in_progress, completed and the way
+    # back to open are reached through contracts (workspace.services call projects.services for them).
     ALLOWED_TRANSITIONS = {
         Status.DRAFT: {Status.OPEN, Status.CANCELLED},
         Status.OPEN: {Status.CLOSED, Status.CANCELLED, Status.IN_PROGRESS},

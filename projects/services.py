@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from marketplace.errors import InvalidTransition, NotAllowed
+from marketplace.status import set_status
 from marketplace.uploads import atomic_with_file_cleanup, clean_attachment, delete_file_on_commit
 from projects.models import Category, Project, ProjectAttachment, Skill
 from projects.search import normalize
@@ -63,7 +64,7 @@ def project_create(
         )
         project.search_document = _search_document(project)
         if publish:
-            project.status = Project.Status.OPEN
+            set_status(project, Project.Status.OPEN)
             project.published_at = timezone.now()
         project.save()
         project.skills.set(skills)
@@ -102,15 +103,15 @@ def project_update(*, project: Project, by: User, skills: Iterable[Skill], attac
 def project_set_status(*, project: Project, by: User, status: str) -> Project:
     """Publish, close, reopen or cancel, as the transition table allows."""
     locked = _lock_own_project(project=project, by=by)
-    if status not in Project.ALLOWED_TRANSITIONS[locked.status] or status in (
-        Project.Status.IN_PROGRESS,
-        Project.Status.COMPLETED,
-    ):
-        raise InvalidTransition(
-            _("A project that is %(current)s cannot become %(new)s.")
-            % {"current": locked.get_status_display(), "new": Project.Status(status).label}
-        )
-    locked.status = status
+    # A contract's status, not the employer's: a project in progress reopens only when its contract is cancelled.
+    contract_owned = (Project.Status.IN_PROGRESS, Project.Status.COMPLETED)
+    refusal = _("A project that is %(current)s cannot become %(new)s.") % {
+        "current": locked.get_status_display(),
+        "new": Project.Status(status).label if status in Project.Status.values else status,
+    }
+    if status in contract_owned or locked.status in contract_owned:
+        raise InvalidTransition(refusal)
+    set_status(locked, status, refusal=refusal)
     if status == Project.Status.OPEN and locked.published_at is None:
         locked.published_at = timezone.now()
     locked.save(update_fields=["status", "published_at", "updated_at"])
@@ -125,3 +126,30 @@ def project_attachment_delete(*, attachment: ProjectAttachment, by: User) -> Non
     file = attachment.file
     attachment.delete()
     delete_file_on_commit(file.storage, file.name)
+
+
+# --- what a contract does to its project (workspace.services call these, holding the project's lock) -------------
+
+
+def _system_transition(project: Project, to: str) -> None:
+    set_status(project, to)
+    project.save(update_fields=["status", "updated_at"])
+
+
+def project_mark_in_progress(*, project: Project) -> None:
+    """A contract was made: the project takes no new proposals. A no-op when it is in progress already (a later
+    phase given to another freelancer)."""
+    if project.status != Project.Status.IN_PROGRESS:
+        _system_transition(project, Project.Status.IN_PROGRESS)
+
+
+def project_reopen(*, project: Project) -> None:
+    """Its only running contract was cancelled before any work was paid for: the project is open for proposals."""
+    if project.status == Project.Status.IN_PROGRESS:
+        _system_transition(project, Project.Status.OPEN)
+
+
+def project_mark_completed(*, project: Project) -> None:
+    """Every phase of every contract on it is closed."""
+    if project.status == Project.Status.IN_PROGRESS:
+        _system_transition(project, Project.Status.COMPLETED)

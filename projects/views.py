@@ -1,3 +1,6 @@
+from decimal import Decimal
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -25,6 +28,8 @@ from projects.selectors import (
 from projects.services import project_attachment_delete, project_create, project_set_status, project_update
 from proposals.forms import ProposalForm
 from proposals.selectors import freelancer_proposals, proposal_of
+from reviews.selectors import reputation
+from workspace.selectors import completed_projects, project_budget, project_phases
 
 PAGE_SIZE = 20
 
@@ -72,16 +77,8 @@ def project_detail_view(request, pk: int):
     parties = {c.employer_id for c in project.contracts.all()} | {c.freelancer_id for c in project.contracts.all()}
     budget = phases = None
     if request.user.is_authenticated and request.user.pk in parties:
-        from escrow.models import Milestone
-        from escrow.phases import project_budget
-
         budget = project_budget(project=project)
-        phases = (
-            Milestone.objects.filter(contract__project=project)
-            .exclude(status=Milestone.Status.CANCELLED)
-            .select_related("contract__freelancer__profile")
-            .order_by("due_date", "position")
-        )
+        phases = project_phases(project=project)
     return render(
         request,
         "projects/project_detail.html",
@@ -213,16 +210,12 @@ def my_activities(request):
     if tab == "employer":
         context["projects"] = employer_projects(user=request.user)
     else:
-        from accounts.selectors import completed_projects
-
         context["proposals"] = freelancer_proposals(user=request.user)
         context["completed"] = completed_projects(user=request.user)[:50]
     return render(request, "projects/my_activities.html", context)
 
 
 def _employer_rating(project):
-    from reviews.selectors import reputation
-
     figures = reputation(user=project.owner)
     return figures if figures["count"] else None
 
@@ -239,10 +232,6 @@ HELP_PAGES = {
 
 def help_page(request, slug: str = "how-it-works"):
     """The help pages; every figure in them comes from the settings."""
-    from decimal import Decimal
-
-    from django.conf import settings
-
     if slug not in HELP_PAGES:
         raise Http404
     hours = settings.ESCROW_AUTO_RELEASE_DELAY.total_seconds() / 3600

@@ -18,13 +18,15 @@ class Proposal(models.Model):
         WITHDRAWN = "withdrawn", _("Withdrawn")
         SELECTED = "selected", _("Selected")
 
-    # proposals.services refuses any change not listed here. `selected` is reached through contracts.
+    # proposals.services refuses any change not listed here. `selected` is reached through contracts; a selected
+    # proposal is withdrawn when its contract is declined or cancelled before work starts, so that it leaves the
+    # live proposals (the freelancer may bid again, the employer may choose someone else).
     ALLOWED_TRANSITIONS = {
         Status.SENT: {Status.SHORTLISTED, Status.DECLINED, Status.WITHDRAWN, Status.SELECTED},
         Status.SHORTLISTED: {Status.SENT, Status.DECLINED, Status.WITHDRAWN, Status.SELECTED},
         Status.DECLINED: set(),
         Status.WITHDRAWN: set(),
-        Status.SELECTED: set(),
+        Status.SELECTED: {Status.WITHDRAWN},
     }
     EDITABLE = {Status.SENT, Status.SHORTLISTED}
     # A freelancer has at most one of these per project; after withdrawing they may bid again.
@@ -150,57 +152,3 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sender_id}: {self.body[:40]}"
-
-
-class PhasingOffer(models.Model):
-    """The employer's split of a project into phases, offered to one bidder. Revising makes a new version;
-    earlier versions are kept (status `revised`) and shown to both."""
-
-    class Status(models.TextChoices):
-        SENT = "sent", _("Waiting for the freelancer")
-        REVISED = "revised", _("Revised by the employer")
-        ACCEPTED = "accepted", _("Accepted")
-        REJECTED = "rejected", _("Rejected")
-
-    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="phasing_offers")
-    version = models.PositiveSmallIntegerField(_("version"))
-    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.SENT, db_index=True)
-    note = models.TextField(_("note"), max_length=2000, blank=True)
-    created_at = models.DateTimeField(_("sent"), auto_now_add=True)
-    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("phasing offer")
-        verbose_name_plural = _("phasing offers")
-        ordering = ["proposal", "-version"]
-        constraints = [
-            models.UniqueConstraint(fields=["proposal", "version"], name="phasing_offer_version"),
-            models.UniqueConstraint(fields=["proposal"], condition=Q(status="sent"), name="one_open_phasing_offer"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.proposal} v{self.version}"
-
-    @property
-    def total(self):
-        return sum((phase.amount for phase in self.phases.all()), start=0)
-
-
-class PhasingOfferPhase(models.Model):
-    offer = models.ForeignKey(PhasingOffer, on_delete=models.CASCADE, related_name="phases")
-    position = models.PositiveSmallIntegerField(_("position"))
-    title = models.CharField(_("title"), max_length=200)
-    scope = models.TextField(_("scope"), max_length=2000, blank=True)
-    due_date = models.DateField(_("due date"))
-    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
-    # When the offer covers phases of an earlier contract (a later phase given to another freelancer).
-    replaces = models.ForeignKey("escrow.Milestone", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-
-    class Meta:
-        verbose_name = _("phase")
-        verbose_name_plural = _("phases")
-        ordering = ["position"]
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="phase_amount_positive")]
-
-    def __str__(self) -> str:
-        return f"{self.position}. {self.title}"

@@ -5,7 +5,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from projects.models import Project, Skill
-from proposals.models import Conversation, Message, PhasingOffer, Proposal, ProposalRevision
+from proposals.models import Conversation, Message, Proposal, ProposalRevision
 from proposals.services import NEVER
 
 PROPOSAL_SORTS = {"date": ["-created_at", "-id"], "amount": ["amount", "-created_at"], "amount_desc": ["-amount"]}
@@ -37,7 +37,7 @@ def proposal_of(*, project: Project, freelancer: User) -> Proposal | None:
         project.proposals.filter(freelancer=freelancer, status__in=Proposal.LIVE)
         .prefetch_related(
             Prefetch("revisions", queryset=ProposalRevision.objects.order_by("-number")),
-            Prefetch("phasing_offers", queryset=PhasingOffer.objects.order_by("-version").prefetch_related("phases")),
+            "phasing_offers__phases",  # newest version first (the offer's own ordering)
         )
         .first()
     )
@@ -48,7 +48,7 @@ def freelancer_proposals(*, user: User) -> list[Proposal]:
     proposals = list(
         Proposal.objects.filter(freelancer=user)
         .select_related("project")
-        .prefetch_related(Prefetch("phasing_offers", queryset=PhasingOffer.objects.filter(status="sent")))
+        .annotate(open_phasing_offers=Count("phasing_offers", filter=Q(phasing_offers__status="sent")))
         .order_by("-updated_at")
     )
     conversations = conversation_ids(freelancer=user, project_ids=[p.project_id for p in proposals])

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from marketplace.errors import DomainError, InvalidTransition, NotAllowed
+from marketplace.status import set_status
 from marketplace.uploads import atomic_with_file_cleanup, clean_attachment
 from notifications.models import Notification
 from notifications.services import email_wanted, notify
@@ -121,13 +122,24 @@ def proposal_edit(*, proposal: Proposal, by: User, amount: Decimal, delivery_day
 
 
 def _transition(proposal: Proposal, status: str) -> None:
-    if status not in Proposal.ALLOWED_TRANSITIONS[proposal.status]:
-        raise InvalidTransition(
-            _("A proposal that is %(current)s cannot become %(new)s.")
-            % {"current": proposal.get_status_display(), "new": Proposal.Status(status).label}
-        )
-    proposal.status = status
+    refusal = _("A proposal that is %(current)s cannot become %(new)s.") % {
+        "current": proposal.get_status_display(),
+        "new": Proposal.Status(status).label,
+    }
+    set_status(proposal, status, refusal=refusal)
     proposal.save(update_fields=["status", "updated_at"])
+
+
+def proposal_mark_selected(*, proposal: Proposal) -> None:
+    """The employer made a contract of it (workspace.services, holding the project's and proposal's locks)."""
+    _transition(proposal, Proposal.Status.SELECTED)
+
+
+def proposal_set_aside(*, proposal: Proposal) -> None:
+    """It leaves the live proposals without the freelancer withdrawing it by hand: the contract made of it was
+    declined or cancelled, or its phasing offer was rejected (workspace.services, holding the locks)."""
+    _transition(proposal, Proposal.Status.WITHDRAWN)
+    recount_proposals(proposal.project)
 
 
 @transaction.atomic

@@ -33,6 +33,16 @@ from proposals.services import (
     proposal_submit,
     proposal_withdraw,
 )
+from reviews.selectors import reputations
+from workspace.models import PhasingOffer
+from workspace.selectors import reassignable_phases
+from workspace.services.phasing import (
+    PhaseInput,
+    phasing_comment,
+    phasing_offer_accept,
+    phasing_offer_reject,
+    phasing_offer_send,
+)
 
 
 def _back_to_project(project_id: int, anchor: str = "proposal"):
@@ -111,8 +121,6 @@ def project_proposals(request, pk: int):
     sort = request.GET.get("sort", "date")
     proposals = proposals_for_employer(project=project, sort=sort)
     conversations = conversation_ids(project_ids=[project.pk])
-    from reviews.selectors import reputations
-
     ratings = reputations(user_ids=[p.freelancer_id for p in proposals])
     for proposal in proposals:
         proposal.conversation_id = conversations.get((project.pk, proposal.freelancer_id))
@@ -232,15 +240,12 @@ def message_attachment(request, pk: int, message_id: int):
 @login_required
 def phasing_offer(request, pk: int):
     """The employer splits the project into phases for one bidder (or revises the offer)."""
-    from escrow.models import Milestone
-    from escrow.phases import PhaseInput, phasing_offer_send
-
     proposal = get_object_or_404(Proposal.objects.select_related("project", "freelancer__profile"), pk=pk)
     project = proposal.project
     if project.owner_id != request.user.pk:
         raise PermissionDenied
     unpaid = list(
-        Milestone.objects.filter(contract__project=project, status=Milestone.Status.PENDING, funded=0)
+        reassignable_phases(project=project)
         .exclude(contract__freelancer=proposal.freelancer)
         .select_related("contract__freelancer")
     )
@@ -278,9 +283,6 @@ def _initial_phases(offers) -> list[dict]:
 @require_POST
 def phasing_answer(request, offer_pk: int, operation: str):
     """The freelancer's side: accept (the version they saw), reject, or comment."""
-    from escrow.phases import phasing_comment, phasing_offer_accept, phasing_offer_reject
-    from proposals.models import PhasingOffer
-
     offer = get_object_or_404(PhasingOffer.objects.select_related("proposal"), pk=offer_pk)
     project_id = offer.proposal.project_id
     if operation == "accept":

@@ -15,7 +15,7 @@ class Review(models.Model):
         OF_FREELANCER = "of_freelancer", _("The employer's review of the freelancer")
         OF_EMPLOYER = "of_employer", _("The freelancer's review of the employer")
 
-    contract = models.ForeignKey("escrow.Contract", on_delete=models.PROTECT, related_name="reviews")
+    contract = models.ForeignKey("workspace.Contract", on_delete=models.PROTECT, related_name="reviews")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews_written")
     subject = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews_received")
     role = models.CharField(max_length=14, choices=Role)

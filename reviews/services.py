@@ -8,11 +8,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from escrow.models import Contract
 from marketplace.errors import DomainError, InvalidTransition, NotAllowed
 from notifications.models import Notification
 from notifications.services import notify
 from reviews.models import Review
+from workspace.models import Contract
 
 REVIEW_WINDOW = timedelta(days=14)
 FREELANCER_ASPECTS = ("quality", "communication", "on_time")

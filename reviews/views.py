@@ -5,11 +5,11 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from escrow.models import Contract
 from marketplace.errors import DomainError, NotAllowed
 from reviews.forms import EmployerReviewForm, FreelancerReviewForm, ReplyForm
 from reviews.models import Review
 from reviews.services import review_reply, review_submit
+from workspace.models import Contract
 
 
 @login_required

@@ -430,7 +430,7 @@ http {{
         self.check("gunicorn's access log line carries the same id", any('"status": 302' in line for line in web_lines))
         beat = self.wait_for_log("beat", r"Sending due task release-due-escrow", 90)
         self.check("beat sends the escrow sweep", beat is not None)
-        swept = self.wait_for_log("worker1", r"escrow\.tasks\.release_due_escrow\[[^\]]+\] succeeded", 30)
+        swept = self.wait_for_log("worker1", r"workspace\.tasks\.release_due_escrow\[[^\]]+\] succeeded", 30)
         self.check("the worker runs the sweep", swept is not None)
 
         self.memory_bound_upload(direct)

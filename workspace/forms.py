@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from escrow.models import Dispute
+from workspace.models import Dispute
 
 
 class UploadForm(forms.Form):

@@ -1,8 +1,12 @@
-from django.db.models import Prefetch
+"""Read queries for the contract's pages; each runs a fixed number of queries whatever the data size."""
 
-from escrow.contracts import milestone_funding_due
-from escrow.models import Contract, Dispute, Milestone, MilestoneEvent
-from workspace.models import Deliverable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Prefetch, QuerySet, Sum
+
+from projects.models import Project
+from workspace.models import Contract, Deliverable, Dispute, Milestone, MilestoneEvent
 
 
 def workspace_contract(*, pk: int) -> Contract | None:
@@ -24,35 +28,53 @@ def workspace_contract(*, pk: int) -> Contract | None:
     )
 
 
-def available_operations(*, contract: Contract, milestone: Milestone, user) -> list[str]:
-    """Exactly the actions this user may take now (the Operations menu)."""
-    party = contract.party(user)
-    status, ops = milestone.status, []
-    open_dispute = next((d for d in milestone.disputes.all() if d.status in Dispute.OPEN_STATUSES), None)
-    if party == "employer":
-        # The same rule the service applies: the upfront share, then (once accepted) the rest.
-        if milestone_funding_due(milestone) is not None:
-            ops.append("fund")
-        if contract.status == Contract.Status.AWAITING_ACCEPTANCE:
-            ops.append("cancel")
-        if status in (Milestone.Status.DELIVERED, Milestone.Status.DISPUTED) and milestone.fully_funded:
-            ops.append("approve")
-        if status == Milestone.Status.DELIVERED:
-            ops.append("dispute")
-    elif party == "freelancer":
-        if contract.status == Contract.Status.AWAITING_ACCEPTANCE and milestone.work_may_start:
-            ops += ["accept", "decline"]
-        if contract.status == Contract.Status.ACTIVE and status in (Milestone.Status.FUNDED, Milestone.Status.DISPUTED):
-            ops.append("upload")
-        if (
-            contract.status == Contract.Status.ACTIVE
-            and status == Milestone.Status.FUNDED
-            and milestone.deliverables.all()
-        ):
-            ops.append("done")
-    if open_dispute and party:
-        if party == "freelancer" and open_dispute.status in (Dispute.Status.OPEN, Dispute.Status.ANSWERED):
-            ops.append("answer")
-        if open_dispute.status in (Dispute.Status.OPEN, Dispute.Status.ANSWERED):
-            ops.append("escalate")
-    return ops
+def project_phases(*, project: Project) -> QuerySet:
+    """The project's phases over all its contracts (cancelled ones left out), in due order."""
+    return (
+        Milestone.objects.filter(contract__project=project)
+        .exclude(status=Milestone.Status.CANCELLED)
+        .select_related("contract__freelancer__profile")
+        .order_by("due_date", "position")
+    )
+
+
+def reassignable_phases(*, project: Project) -> QuerySet:
+    """Phases nobody has paid for yet: the employer may offer them to another bidder."""
+    return Milestone.objects.filter(contract__project=project, status=Milestone.Status.PENDING, funded=0)
+
+
+def completed_projects(*, user) -> QuerySet:
+    """Projects in which the user, as freelancer, completed (was paid for) work, newest first."""
+    return (
+        Project.objects.filter(contracts__freelancer=user, contracts__milestones__status=Milestone.Status.COMPLETED)
+        .distinct()
+        .select_related("owner__profile", "category")
+        .order_by("-updated_at")
+    )
+
+
+@dataclass(frozen=True)
+class Budget:
+    total: Decimal
+    in_escrow: Decimal
+    paid: Decimal
+    remaining: Decimal
+    refunded: Decimal
+
+
+def project_budget(*, project: Project) -> Budget:
+    """Total budget = in escrow + paid in phases + remaining + refunded, always (cancelled phases count nowhere)."""
+    sums = (
+        Milestone.objects.filter(contract__project=project)
+        .exclude(status=Milestone.Status.CANCELLED)
+        .aggregate(total=Sum("amount"), funded=Sum("funded"), released=Sum("released"), refunded=Sum("refunded"))
+    )
+    total, funded = sums["total"] or Decimal(0), sums["funded"] or Decimal(0)
+    released, refunded = sums["released"] or Decimal(0), sums["refunded"] or Decimal(0)
+    return Budget(
+        total=total,
+        in_escrow=funded - released - refunded,
+        paid=released,
+        remaining=total - funded,
+        refunded=refunded,
+    )

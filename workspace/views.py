@@ -10,10 +10,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from escrow import contracts
-from escrow.models import Contract, Dispute, Milestone
-from escrow.phases import project_budget
-from escrow.services import payment_start
 from marketplace.errors import DomainError, NotAllowed
 from marketplace.storage import private_file_response
 from marketplace.views_helpers import run_action
@@ -21,8 +17,9 @@ from proposals.models import Proposal
 from reviews.forms import EmployerReviewForm, FreelancerReviewForm
 from reviews.services import review_window_open
 from workspace.forms import DisputeAnswerForm, DisputeForm, UploadForm
-from workspace.models import Deliverable
-from workspace.selectors import available_operations, workspace_contract
+from workspace.models import Contract, Deliverable, Dispute, Milestone
+from workspace.selectors import project_budget, workspace_contract
+from workspace.services import choosing, delivery, disputes, funding, rules
 
 
 def _contract_for(request, pk: int) -> Contract:
@@ -62,9 +59,10 @@ def workspace(request, pk: int):
             {
                 "milestone": milestone,
                 "deliverables": milestone.deliverables.all(),
-                "dispute": next((d for d in milestone.disputes.all() if d.status in Dispute.OPEN_STATUSES), None),
-                "operations": available_operations(contract=contract, milestone=milestone, user=request.user),
-                "funding_due": contracts.milestone_funding_due(milestone),
+                "dispute": rules.open_dispute(milestone),
+                "operations": rules.available_operations(milestone=milestone, user=request.user),
+                "funding_due": rules.funding_due(milestone),
+                "may_download": rules.refusal("download", user=request.user, milestone=milestone) is None,
             }
         )
     events = sorted(
@@ -94,6 +92,7 @@ def workspace(request, pk: int):
             "answer_form": DisputeAnswerForm(),
             "party": contract.party(request.user),
             "ACCEPTANCE_DAYS": settings.ACCEPTANCE_DAYS,
+            "cancel_allowed_from": rules.cancel_allowed_from(contract),
         },
     )
 
@@ -104,7 +103,7 @@ def select_proposal(request, proposal_pk: int):
     """The employer's "Choose and pay": the contract, then the upfront share (wallet or gateway)."""
     proposal = get_object_or_404(Proposal, pk=proposal_pk)
     try:
-        contract = contracts.contract_select(proposal=proposal, by=request.user)
+        contract = choosing.contract_select(proposal=proposal, by=request.user)
     except NotAllowed as error:
         raise PermissionDenied(error.message) from error
     except DomainError as error:
@@ -114,27 +113,23 @@ def select_proposal(request, proposal_pk: int):
 
 
 def _pay_step(request, milestone: Milestone, step: str):
-    """Pay the named step from the wallet, or send the employer to the gateway for the shortfall."""
+    """Pay the named step (funding.milestone_pay: from the wallet, or the shortfall through the gateway)."""
     contract_pk = milestone.contract_id
-    due = contracts.milestone_funding_due(milestone)
-    shortfall = contracts.wallet_shortfall(milestone=milestone, user=request.user) if due and due[0] == step else 0
-    if not shortfall:
-        # From the wallet; or a repeat (a second click or tab) or a step not yet due, which the service refuses
-        # with its reason, moving nothing.
-        return _act(
-            request, contract_pk, lambda: contracts.milestone_fund(milestone=milestone, by=request.user, step=step),
-            _("The amount is paid into secure payment."),
-        )  # fmt: skip
     callback = request.build_absolute_uri(reverse("payment_callback", args=[settings.PAYMENT_GATEWAY]))
     try:
-        _payment, url = payment_start(
-            user=request.user, amount=shortfall, callback_url=callback, milestone=milestone,
-            fund_amount=due[1], fund_step=step, next_url=reverse("workspace", args=[contract_pk]),
+        outcome = funding.milestone_pay(
+            milestone=milestone, by=request.user, step=step, callback_url=callback,
+            next_url=reverse("workspace", args=[contract_pk]),
         )  # fmt: skip
+    except NotAllowed as error:
+        raise PermissionDenied(error.message) from error
     except (DomainError, LookupError) as error:
         messages.error(request, getattr(error, "message", str(error)))
         return redirect("workspace", pk=contract_pk)
-    return redirect(url)
+    if outcome.redirect_url:
+        return redirect(outcome.redirect_url)
+    messages.success(request, _("The amount is paid into secure payment."))
+    return redirect("workspace", pk=contract_pk)
 
 
 @login_required
@@ -142,8 +137,6 @@ def _pay_step(request, milestone: Milestone, step: str):
 def fund(request, pk: int):
     contract = _contract_for(request, pk)
     milestone = _milestone_of(contract, request)
-    if contract.employer_id != request.user.pk:
-        raise PermissionDenied
     return _pay_step(request, milestone, request.POST.get("step", ""))
 
 
@@ -156,17 +149,17 @@ def operate(request, pk: int, operation: str):
     user = request.user
     table = {
         "accept": (
-            lambda: contracts.contract_accept(contract=contract, by=user),
+            lambda: choosing.contract_accept(contract=contract, by=user),
             _("You accepted the work. Good luck!"),
         ),
-        "decline": (lambda: contracts.contract_decline(contract=contract, by=user), _("You declined the work.")),
+        "decline": (lambda: choosing.contract_decline(contract=contract, by=user), _("You declined the work.")),
         "cancel": (
-            lambda: contracts.contract_cancel_unanswered(contract=contract, by=user),
+            lambda: choosing.contract_cancel_unanswered(contract=contract, by=user),
             _("The contract is cancelled and the guarantee is back in your wallet."),
         ),
-        "done": (lambda: contracts.milestone_mark_delivered(milestone=milestone, by=user), _("Marked as done.")),
+        "done": (lambda: delivery.milestone_mark_delivered(milestone=milestone, by=user), _("Marked as done.")),
         "approve": (
-            lambda: contracts.milestone_approve(milestone=milestone, by=user),
+            lambda: delivery.milestone_approve(milestone=milestone, by=user),
             _("The payment is released to the freelancer."),
         ),
     }
@@ -188,7 +181,7 @@ def upload(request, pk: int):
     else:
         response = _act(
             request, pk,
-            lambda: contracts.deliverable_upload(
+            lambda: delivery.deliverable_upload(
                 milestone=milestone, by=request.user, upload=form.cleaned_data["file"], note=form.cleaned_data["note"]
             ),
             _("The file is uploaded. When the work is complete, choose Operations → Done."),
@@ -211,7 +204,7 @@ def dispute_create(request, pk: int):
         return redirect("workspace", pk=pk)
     return _act(
         request, pk,
-        lambda: contracts.dispute_open(milestone=milestone, by=request.user, **form.cleaned_data),
+        lambda: disputes.dispute_open(milestone=milestone, by=request.user, **form.cleaned_data),
         _("The dispute is created; the freelancer is asked to fix the problem."),
     )  # fmt: skip
 
@@ -225,12 +218,12 @@ def dispute_action(request, pk: int, dispute_pk: int, operation: str):
         form = DisputeAnswerForm(request.POST)
         message = form.cleaned_data["message"] if form.is_valid() else ""
         return _act(
-            request, pk, lambda: contracts.dispute_answer(dispute=dispute, by=request.user, message=message),
+            request, pk, lambda: disputes.dispute_answer(dispute=dispute, by=request.user, message=message),
             _("Your answer is sent to the employer."),
         )  # fmt: skip
     if operation == "escalate":
         return _act(
-            request, pk, lambda: contracts.dispute_escalate(dispute=dispute, by=request.user),
+            request, pk, lambda: disputes.dispute_escalate(dispute=dispute, by=request.user),
             _("The dispute is sent to the platform; staff will settle it."),
         )  # fmt: skip
     raise Http404
@@ -240,8 +233,13 @@ def dispute_action(request, pk: int, dispute_pk: int, operation: str):
 def deliverable_download(request, pk: int, deliverable_pk: int):
     """Only the parties and staff, and only once the milestone is fully funded. Never a MEDIA URL."""
     contract = _contract_for(request, pk)
-    deliverable = get_object_or_404(Deliverable, pk=deliverable_pk, milestone__contract=contract)
-    if not deliverable.milestone.fully_funded:
-        raise PermissionDenied(_("The files can be downloaded once the whole amount is in secure payment."))
+    deliverable = get_object_or_404(
+        Deliverable.objects.select_related("milestone"), pk=deliverable_pk, milestone__contract=contract
+    )
+    deliverable.milestone.contract = contract
+    try:
+        delivery.deliverable_check_download(deliverable=deliverable, user=request.user)
+    except NotAllowed as error:
+        raise PermissionDenied(error.message) from error
     filename = f"{contract.project_id}-v{deliverable.version}.zip"
     return private_file_response(deliverable.file, filename=filename, content_type="application/zip")

@@ -2,9 +2,9 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from accounts.management.commands.seed_demo import DEMO_PROJECTS
 from accounts.models import Profile, User
 from accounts.tests.factories import UserFactory
+from marketplace.management.commands.seed_demo import DEMO_PROJECTS
 from projects.models import Project
 
 
@@ -22,7 +22,7 @@ def test_seed_demo_is_idempotent_and_prints_the_credentials(capsys):
     assert "admin@example.com" in first and "demo-pass-1234" in first
     assert "(0 accounts and 0 projects created)" in second
     assert Project.objects.filter(title__in=[row[1] for row in DEMO_PROJECTS]).count() == len(DEMO_PROJECTS)
-    from escrow.models import Milestone
+    from workspace.models import Milestone
 
     statuses = set(Milestone.objects.values_list("status", flat=True))
     assert {"pending", "funded", "delivered", "disputed", "completed", "cancelled"} <= statuses

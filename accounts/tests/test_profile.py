@@ -10,7 +10,7 @@ from accounts.models import Education, PortfolioImage, PortfolioItem, Profile, W
 from accounts.tests.factories import UserFactory
 from accounts.tests.images import fake_image, gif, jpeg_with_exif, png
 from accounts.validators import iban_valid, luhn_valid
-from conftest import files_under
+from marketplace.testing import files_under
 from projects.models import Skill
 
 VALID_CARD = "6037997599999993"

@@ -4,8 +4,8 @@ import pytest
 
 from accounts.models import Profile
 from accounts.tests.factories import UserFactory
-from conftest import page_as
 from escrow.checks import ledger_check
+from marketplace.testing import page_as
 
 pytestmark = pytest.mark.browser
 

@@ -298,9 +298,9 @@ def test_signature_is_an_hmac_over_reference_amount_status_and_time():
 def test_two_paid_shortfalls_for_the_same_step_fund_it_once_and_the_second_stays_in_the_wallet(client, payer):
     """Issue 13's defect: two gateway payments started for one step (two tabs) both funded, the second one
     paying the next step before the freelancer had answered."""
-    from escrow.models import Milestone
     from projects.tests.factories import make_project
     from proposals.tests.factories import make_proposal
+    from workspace.models import Milestone
 
     project = make_project(owner=payer, title="Two tabs")
     proposal = make_proposal(project=project, amount="1000000")

@@ -6,7 +6,7 @@ from marketplace.settings import *  # noqa: F403
 
 CELERY_BEAT_SCHEDULE = {
     "tick-2s": {"task": "notifications.tasks.send_queued_emails", "schedule": 2.0},
-    "tick-3s": {"task": "escrow.tasks.release_due_escrow", "schedule": 3.0},
+    "tick-3s": {"task": "workspace.tasks.release_due_escrow", "schedule": 3.0},
 }
 CELERY_TASK_DEFAULT_QUEUE = os.environ["BEAT_TEST_QUEUE"]
 CELERY_REDBEAT_KEY_PREFIX = os.environ["BEAT_TEST_QUEUE"] + ":"

@@ -74,7 +74,7 @@ def test_two_beats_send_each_periodic_task_once_per_period_and_the_second_takes_
         assert together / 3 - 2 <= sent.count("tick-3s") <= together / 3 + 1.5, sent
         queued = _queued(client, queue)
         assert queued["notifications.tasks.send_queued_emails"] == sent.count("tick-2s")
-        assert queued["escrow.tasks.release_due_escrow"] == sent.count("tick-3s")
+        assert queued["workspace.tasks.release_due_escrow"] == sent.count("tick-3s")
 
         # The machine holding the lock dies; the other beat takes over once the lock expires (4 s here).
         os.killpg(holder.pid, signal.SIGKILL)

@@ -9,12 +9,13 @@ import pytest
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from conftest import page_as
-from escrow.phases import PhaseInput, phasing_offer_send
+from marketplace.testing import page_as
 from projects.models import Project
 from projects.tests.factories import make_project
-from proposals.models import Conversation, PhasingOffer
+from proposals.models import Conversation
 from proposals.tests.factories import make_proposal
+from workspace.models import PhasingOffer
+from workspace.services.phasing import PhaseInput, phasing_offer_send
 
 pytestmark = pytest.mark.browser
 

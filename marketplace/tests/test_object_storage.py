@@ -5,7 +5,6 @@ import hashlib
 import os
 import urllib.error
 import urllib.request
-from decimal import Decimal
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -18,14 +17,11 @@ from accounts.models import Profile
 from accounts.services import profile_update_basic
 from accounts.tests.factories import UserFactory
 from accounts.tests.images import png
-from escrow import contracts
-from escrow.ledger import post_deposit
-from escrow.tests.test_contracts import zip_file
 from marketplace.servers import free_port
 from marketplace.uploads import clean_image
-from projects.tests.factories import make_project
-from proposals.tests.factories import make_proposal
 from workspace.models import Deliverable
+from workspace.services import delivery, funding
+from workspace.tests.factories import contract_in, zip_file
 
 pytestmark = pytest.mark.django_db
 
@@ -37,16 +33,8 @@ def _client(user) -> Client:
     return client
 
 
-def _accepted_contract():
-    project = make_project(title="Rug shop")
-    proposal = make_proposal(project=project, amount="1000000")
-    employer, freelancer = project.owner, proposal.freelancer
-    post_deposit(user=employer, amount=Decimal(2_000_000), currency="IRT", gateway="sandbox", key=f"s3:{project.pk}")
-    contract = contracts.contract_select(proposal=proposal, by=employer)
-    milestone = contract.milestones.get()
-    contracts.milestone_fund_next(milestone=milestone, by=employer)
-    contracts.contract_accept(contract=contract, by=freelancer)
-    return contract, milestone, employer, freelancer
+# A 1,000,000-toman proposal chosen on "Rug shop", the employer with 2,000,000 in the wallet.
+RUG_SHOP = {"title": "Rug shop", "amount": "1000000", "wallet": "2000000"}
 
 
 def _fetch(url: str):
@@ -56,7 +44,8 @@ def _fetch(url: str):
 
 def test_a_deliverable_goes_to_the_bucket_and_comes_back_through_a_presigned_url(s3_storage):
     server, bucket = s3_storage
-    contract, milestone, employer, freelancer = _accepted_contract()
+    deal = contract_in("in_progress", **RUG_SHOP)  # accepted: the freelancer may upload
+    contract, milestone, employer, freelancer = deal.contract, deal.milestone, deal.employer, deal.freelancer
     upload = zip_file(files={"index.html": "<h1>Rug shop</h1>", "img/logo.txt": os.urandom(3000).hex()})
     sent = upload.read()
     upload.seek(0)
@@ -72,8 +61,8 @@ def test_a_deliverable_goes_to_the_bucket_and_comes_back_through_a_presigned_url
     # Not fully funded yet: no link at all.
     url = reverse("deliverable_download", args=[contract.pk, deliverable.pk])
     assert _client(employer).get(url).status_code == 403
-    contracts.milestone_mark_delivered(milestone=milestone, by=freelancer)
-    contracts.milestone_fund_next(milestone=milestone, by=employer)
+    delivery.milestone_mark_delivered(milestone=milestone, by=freelancer)
+    funding.milestone_fund_next(milestone=milestone, by=employer)
 
     response = _client(employer).get(url)
     assert response.status_code == 302
@@ -94,12 +83,9 @@ def test_a_deliverable_goes_to_the_bucket_and_comes_back_through_a_presigned_url
 
 
 def test_others_get_no_link_to_a_private_file(s3_storage):
-    contract, milestone, employer, freelancer = _accepted_contract()
-    contracts.deliverable_upload(milestone=milestone, by=freelancer, upload=zip_file())
-    contracts.milestone_mark_delivered(milestone=milestone, by=freelancer)
-    contracts.milestone_fund_next(milestone=milestone, by=employer)
-    deliverable = Deliverable.objects.get(milestone=milestone)
-    url = reverse("deliverable_download", args=[contract.pk, deliverable.pk])
+    deal = contract_in("review", **RUG_SHOP)  # delivered and paid in full: the parties may download
+    deliverable = Deliverable.objects.get(milestone=deal.milestone)
+    url = reverse("deliverable_download", args=[deal.contract.pk, deliverable.pk])
 
     stranger = _client(UserFactory()).get(url)
     assert stranger.status_code in (403, 404)
@@ -138,15 +124,15 @@ def test_when_the_object_store_is_down_an_upload_is_refused_and_nothing_is_half_
             "endpoint_url": f"http://127.0.0.1:{free_port()}",
         }
     settings.FILE_STORAGE = "s3"
-    contract, milestone, _employer, freelancer = _accepted_contract()
+    deal = contract_in("in_progress", **RUG_SHOP)
 
-    response = _client(freelancer).post(
-        reverse("workspace_upload", args=[contract.pk]), {"file": zip_file()}, follow=True
+    response = _client(deal.freelancer).post(
+        reverse("workspace_upload", args=[deal.contract.pk]), {"file": zip_file()}, follow=True
     )
     assert response.status_code == 200
     text = response.content.decode()
     assert "The file could not be stored right now" in text
-    assert not Deliverable.objects.filter(milestone=milestone).exists()
+    assert not Deliverable.objects.filter(milestone=deal.milestone).exists()
 
 
 def test_a_resume_on_object_storage_is_a_presigned_pdf(s3_storage, django_capture_on_commit_callbacks):

@@ -11,12 +11,8 @@ from django.utils import timezone, translation
 
 from accounts.models import Profile
 from accounts.tests.factories import UserFactory
-from escrow import contracts
 from escrow.ledger import post_deposit
-from escrow.models import Milestone
-from escrow.phases import PhaseInput, phasing_offer_accept, phasing_offer_reject, phasing_offer_send
 from escrow.services import withdrawal_mark_paid, withdrawal_reject, withdrawal_request
-from escrow.tests.test_contracts import zip_file
 from marketplace.testing import run_in_threads
 from notifications.kinds import SPECS
 from notifications.models import EmailPreference, Notification, OutgoingEmail
@@ -26,6 +22,10 @@ from projects.tests.factories import make_project
 from proposals.services import message_send, proposal_edit, unread_digest_send
 from proposals.tests.factories import make_proposal
 from reviews.services import review_submit, reviews_publish_due
+from workspace.models import Milestone
+from workspace.services import choosing, delivery, disputes, funding
+from workspace.services.phasing import PhaseInput, phasing_offer_accept, phasing_offer_reject, phasing_offer_send
+from workspace.tests.factories import contract_in, zip_file
 
 K = Notification.Kind
 M = Decimal(1_000_000)
@@ -46,24 +46,14 @@ def _staff():
     return staff
 
 
+# A 1,000,000-toman proposal on "Rug shop", the employer with 2,000,000 in the wallet.
+RUG_SHOP = {"title": "Rug shop", "amount": "1000000", "wallet": "2000000"}
+
+
 @pytest.fixture
-def deal(db):
-    project = make_project(title="Rug shop")
-    proposal = make_proposal(project=project, amount="1000000")
-    employer, freelancer = project.owner, proposal.freelancer
-    post_deposit(user=employer, amount=2 * M, currency="IRT", gateway="sandbox", key="seed")
-    return {"project": project, "proposal": proposal, "employer": employer, "freelancer": freelancer}
-
-
-def _delivered(deal):
-    contract = contracts.contract_select(proposal=deal["proposal"], by=deal["employer"])
-    milestone = contract.milestones.get()
-    contracts.milestone_fund_next(milestone=milestone, by=deal["employer"])
-    contracts.contract_accept(contract=contract, by=deal["freelancer"])
-    contracts.deliverable_upload(milestone=milestone, by=deal["freelancer"], upload=zip_file())
-    contracts.milestone_mark_delivered(milestone=milestone, by=deal["freelancer"])
-    contracts.milestone_fund_next(milestone=milestone, by=deal["employer"])
-    return contract, Milestone.objects.get(pk=milestone.pk)
+def bid(db):
+    """A 1,000,000-toman proposal on the employer's "Rug shop", not chosen yet."""
+    return make_proposal(project=make_project(title="Rug shop"), amount="1000000")
 
 
 # --- the service ---------------------------------------------------------------------------------------
@@ -143,18 +133,19 @@ def test_every_kind_has_a_sentence_in_both_languages_showing_each_detail_it_name
 # --- every event sends one ------------------------------------------------------------------------------
 
 
-def test_the_single_delivery_story_notifies_each_side_of_each_step(deal):
-    employer, freelancer, project = deal["employer"], deal["freelancer"], deal["project"]
+def test_the_single_delivery_story_notifies_each_side_of_each_step(bid):
+    employer, freelancer, project = bid.project.owner, bid.freelancer, bid.project
     Profile.objects.filter(user=freelancer).update(bank_sheba="IR820540102680020817909002", bank_account_holder="F")
-    proposal_edit(proposal=deal["proposal"], by=freelancer, amount=Decimal(1_000_000), delivery_days=9,
+    proposal_edit(proposal=bid, by=freelancer, amount=Decimal(1_000_000), delivery_days=9,
                   cover_letter="Now in nine days.")  # fmt: skip
     conversation = project.conversations.get()
     message_send(conversation=conversation, sender=employer, body="Can you start on Monday?")
     unread_digest_send(now=timezone.now() + timedelta(minutes=11))
-    contract, milestone = _delivered(deal)
-    assert contracts.warn_before_auto_release(now=milestone.auto_release_at - timedelta(hours=1)) == 1
-    assert contracts.warn_before_auto_release(now=milestone.auto_release_at - timedelta(minutes=30)) == 0
-    contracts.milestone_approve(milestone=milestone, by=employer)
+    deal = contract_in("review", proposal=bid, wallet="2000000")  # chosen, accepted, delivered and paid in full
+    contract, milestone = deal.contract, deal.milestone
+    assert delivery.warn_before_auto_release(now=milestone.auto_release_at - timedelta(hours=1)) == 1
+    assert delivery.warn_before_auto_release(now=milestone.auto_release_at - timedelta(minutes=30)) == 0
+    delivery.milestone_approve(milestone=milestone, by=employer)
     contract.refresh_from_db()
     review_submit(contract=contract, by=employer, rating=5, comment="Great work", quality=5)
     assert Notification.objects.filter(kind=K.REVIEW_PUBLISHED).count() == 0  # blind until both have written
@@ -188,65 +179,66 @@ def test_the_single_delivery_story_notifies_each_side_of_each_step(deal):
     assert links[K.REVIEW_PUBLISHED] == f"/u/{freelancer.username}/#feedback"
 
 
-def test_declining_and_cancelling_tell_the_other_side(deal):
-    contract = contracts.contract_select(proposal=deal["proposal"], by=deal["employer"])
-    contracts.milestone_fund_next(milestone=contract.milestones.get(), by=deal["employer"])
-    contracts.contract_decline(contract=contract, by=deal["freelancer"])
-    assert kinds_of(deal["employer"])[-1] == K.WORK_DECLINED
+def test_declining_and_cancelling_tell_the_other_side(db):
+    deal = contract_in("awaiting", **RUG_SHOP)  # the guarantee paid, no answer yet
+    choosing.contract_decline(contract=deal.contract, by=deal.freelancer)
+    assert kinds_of(deal.employer)[-1] == K.WORK_DECLINED
 
-    Project.objects.filter(pk=deal["project"].pk).update(status=Project.Status.OPEN)
-    second = make_proposal(project=deal["project"], amount="800000")
-    contract = contracts.contract_select(proposal=second, by=deal["employer"])
-    contracts.contract_cancel_unanswered(contract=contract, by=deal["employer"], now=timezone.now() + timedelta(days=4))
+    Project.objects.filter(pk=deal.project.pk).update(status=Project.Status.OPEN)
+    second = make_proposal(project=deal.project, amount="800000")
+    contract = contract_in("unpaid", proposal=second).contract
+    choosing.contract_cancel_unanswered(contract=contract, by=deal.employer, now=timezone.now() + timedelta(days=4))
     assert kinds_of(second.freelancer) == [K.PROPOSAL_SELECTED, K.CONTRACT_CANCELLED]
 
 
-def test_the_clock_releases_and_tells_both_sides(deal):
-    _contract, milestone = _delivered(deal)
-    assert contracts.release_due_escrow(now=milestone.auto_release_at + timedelta(seconds=1)) == 1
-    assert kinds_of(deal["employer"])[-1] == K.AUTO_RELEASED
-    assert kinds_of(deal["freelancer"])[-1] == K.AUTO_RELEASED
+def test_the_clock_releases_and_tells_both_sides(db):
+    deal = contract_in("review", **RUG_SHOP)
+    assert delivery.release_due_escrow(now=deal.milestone.auto_release_at + timedelta(seconds=1)) == 1
+    assert kinds_of(deal.employer)[-1] == K.AUTO_RELEASED
+    assert kinds_of(deal.freelancer)[-1] == K.AUTO_RELEASED
     with translation.override("en"):
-        employer_text = Notification.objects.get(recipient=deal["employer"], kind=K.AUTO_RELEASED).text
-        freelancer_text = Notification.objects.get(recipient=deal["freelancer"], kind=K.AUTO_RELEASED).text
+        employer_text = Notification.objects.get(recipient=deal.employer, kind=K.AUTO_RELEASED).text
+        freelancer_text = Notification.objects.get(recipient=deal.freelancer, kind=K.AUTO_RELEASED).text
     assert employer_text.endswith("the payment was released to the freelancer.")
     assert freelancer_text.endswith("900,000 toman is released to your wallet.")
 
 
-def test_the_release_warning_is_sent_once_per_delivery_and_not_during_a_dispute(deal):
-    _contract, milestone = _delivered(deal)
+def test_the_release_warning_is_sent_once_per_delivery_and_not_during_a_dispute(db):
+    deal = contract_in("review", **RUG_SHOP)
+    milestone = deal.milestone
     too_early = milestone.auto_release_at - timedelta(hours=7)
-    assert contracts.warn_before_auto_release(now=too_early) == 0
+    assert delivery.warn_before_auto_release(now=too_early) == 0
     soon = milestone.auto_release_at - timedelta(hours=5)
-    assert contracts.warn_before_auto_release(now=soon) == 1
-    assert contracts.warn_before_auto_release(now=soon) == 0
+    assert delivery.warn_before_auto_release(now=soon) == 1
+    assert delivery.warn_before_auto_release(now=soon) == 0
 
     # A dispute stops the clock; a fixed delivery starts a new one, which is warned about again.
-    dispute = contracts.dispute_open(milestone=milestone, by=deal["employer"], reason="quality", description="Fix it")
-    contracts.deliverable_upload(milestone=milestone, by=deal["freelancer"], upload=zip_file())
-    contracts.dispute_answer(dispute=dispute, by=deal["freelancer"], message="Fixed")
-    assert contracts.warn_before_auto_release(now=soon) == 0  # still disputed: no clock
+    dispute = disputes.dispute_open(milestone=milestone, by=deal.employer, reason="quality", description="Fix it")
+    delivery.deliverable_upload(milestone=milestone, by=deal.freelancer, upload=zip_file())
+    disputes.dispute_answer(dispute=dispute, by=deal.freelancer, message="Fixed")
+    assert delivery.warn_before_auto_release(now=soon) == 0  # still disputed: no clock
     Milestone.objects.filter(pk=milestone.pk).update(
         status=Milestone.Status.DELIVERED, auto_release_at=timezone.now() + timedelta(hours=2)
     )
     dispute.status = dispute.Status.RESOLVED
     dispute.save(update_fields=["status"])
-    assert contracts.warn_before_auto_release() == 1
-    assert kinds_of(deal["employer"]).count(K.AUTO_RELEASE_SOON) == 2
+    assert delivery.warn_before_auto_release() == 1
+    assert kinds_of(deal.employer).count(K.AUTO_RELEASE_SOON) == 2
 
 
-def test_each_step_of_a_dispute_tells_the_other_side_and_staff_hear_of_escalations(deal):
+def test_each_step_of_a_dispute_tells_the_other_side_and_staff_hear_of_escalations(db):
     staff = _staff()
-    _contract, milestone = _delivered(deal)
-    dispute = contracts.dispute_open(milestone=milestone, by=deal["employer"], reason="quality", description="Fix it")
-    contracts.dispute_answer(dispute=dispute, by=deal["freelancer"], message="Fixed the header")
-    contracts.dispute_escalate(dispute=dispute, by=deal["employer"], note="Still broken")
-    contracts.dispute_resolve(dispute=dispute, by=staff, outcome="split", to_freelancer=Decimal(400_000))
+    deal = contract_in("review", **RUG_SHOP)
+    employer, freelancer = deal.employer, deal.freelancer
+    dispute = disputes.dispute_open(milestone=deal.milestone, by=employer, reason="quality", description="Fix it")
+    disputes.dispute_answer(dispute=dispute, by=freelancer, message="Fixed the header")
+    disputes.dispute_escalate(dispute=dispute, by=employer, note="Still broken")
+    disputes.dispute_resolve(dispute=dispute, by=staff, outcome="split", to_freelancer=Decimal(400_000))
 
-    assert kinds_of(deal["freelancer"])[-3:] == [K.DISPUTE_OPENED, K.DISPUTE_ESCALATED, K.DISPUTE_RESOLVED]
-    assert kinds_of(deal["employer"])[-2:] == [K.DISPUTE_ANSWERED, K.DISPUTE_RESOLVED]
+    assert kinds_of(freelancer)[-3:] == [K.DISPUTE_OPENED, K.DISPUTE_ESCALATED, K.DISPUTE_RESOLVED]
+    assert kinds_of(employer)[-2:] == [K.DISPUTE_ANSWERED, K.DISPUTE_RESOLVED]
     escalated = Notification.objects.get(recipient=staff, kind=K.DISPUTE_ESCALATED)
-    assert escalated.url == f"/admin/escrow/dispute/{dispute.pk}/change/"
+    assert escalated.url == f"/admin/workspace/dispute/{dispute.pk}/change/"
 
 
 def test_phasing_offers_answers_and_payments_reach_the_other_side(db):
@@ -262,7 +254,7 @@ def test_phasing_offers_answers_and_payments_reach_the_other_side(db):
     rejected = phasing_offer_send(proposal=other, by=employer, phases=phases)
     phasing_offer_reject(offer=rejected, by=other.freelancer)
     contract = phasing_offer_accept(offer=offer, by=freelancer, version=offer.version)
-    contracts.milestone_fund_next(milestone=contract.milestones.get(), by=employer)
+    funding.milestone_fund_next(milestone=contract.milestones.get(), by=employer)
 
     assert kinds_of(freelancer) == [K.PHASING_OFFERED, K.PHASING_REVISED, K.PHASE_FUNDED]
     assert kinds_of(employer) == [K.PROPOSAL_NEW, K.PROPOSAL_NEW, K.PHASING_REJECTED, K.PHASING_ACCEPTED]
@@ -286,21 +278,21 @@ def test_a_returned_withdrawal_says_why(db):
     )
 
 
-def test_a_lone_review_is_published_with_its_notification_when_the_window_closes(deal):
-    contract, milestone = _delivered(deal)
-    contracts.milestone_approve(milestone=milestone, by=deal["employer"])
-    contract.refresh_from_db()
-    review_submit(contract=contract, by=deal["employer"], rating=3)
+def test_a_lone_review_is_published_with_its_notification_when_the_window_closes(db):
+    deal = contract_in("completed", **RUG_SHOP)  # approved by the employer
+    contract = deal.contract
+    review_submit(contract=contract, by=deal.employer, rating=3)
     assert reviews_publish_due(now=contract.closed_at + timedelta(days=15)) == 1
-    assert kinds_of(deal["freelancer"])[-1] == K.REVIEW_PUBLISHED
-    assert K.REVIEW_PUBLISHED not in kinds_of(deal["employer"])
+    assert kinds_of(deal.freelancer)[-1] == K.REVIEW_PUBLISHED
+    assert K.REVIEW_PUBLISHED not in kinds_of(deal.employer)
 
 
-def test_a_notice_mail_goes_out_only_after_the_event_commits(deal, django_capture_on_commit_callbacks):
-    deal["employer"].language = "en"
-    deal["employer"].save(update_fields=["language"])
+def test_a_notice_mail_goes_out_only_after_the_event_commits(bid, django_capture_on_commit_callbacks):
+    employer = bid.project.owner
+    employer.language = "en"
+    employer.save(update_fields=["language"])
     with django_capture_on_commit_callbacks(execute=True):
-        proposal_edit(proposal=deal["proposal"], by=deal["freelancer"], amount=Decimal(900_000), delivery_days=8,
+        proposal_edit(proposal=bid, by=bid.freelancer, amount=Decimal(900_000), delivery_days=8,
                       cover_letter="Cheaper now.")  # fmt: skip
     assert [m.subject for m in mail.outbox] == ["Proposal edited: Rug shop"]
     assert OutgoingEmail.objects.get(subject="Proposal edited: Rug shop").status == OutgoingEmail.Status.SENT
@@ -310,9 +302,9 @@ def test_a_notice_mail_goes_out_only_after_the_event_commits(deal, django_captur
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_concurrent_warning_sweeps_warn_once(require_postgres, deal):
-    _contract, milestone = _delivered(deal)
-    soon = milestone.auto_release_at - timedelta(hours=1)
-    results = run_in_threads(2, lambda: contracts.warn_before_auto_release(now=soon))
+def test_two_concurrent_warning_sweeps_warn_once(require_postgres):
+    deal = contract_in("review", **RUG_SHOP)
+    soon = deal.milestone.auto_release_at - timedelta(hours=1)
+    results = run_in_threads(2, lambda: delivery.warn_before_auto_release(now=soon))
     assert sorted(results) == [0, 1]
-    assert kinds_of(deal["employer"]).count(K.AUTO_RELEASE_SOON) == 1
+    assert kinds_of(deal.employer).count(K.AUTO_RELEASE_SOON) == 1

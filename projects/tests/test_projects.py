@@ -4,7 +4,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
-from conftest import files_under
+from marketplace.testing import files_under
 from projects.models import Category, Project, Skill
 from projects.tests.factories import make_project
 

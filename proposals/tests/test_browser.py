@@ -5,7 +5,7 @@ import re
 import pytest
 
 from accounts.tests.factories import UserFactory
-from conftest import page_as
+from marketplace.testing import page_as
 from projects.tests.factories import make_project
 
 pytestmark = pytest.mark.browser

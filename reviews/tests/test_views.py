@@ -4,7 +4,13 @@ from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
 from reviews.models import Review
-from reviews.tests.test_services import done  # noqa: F401 — the fixture
+from workspace.tests.factories import contract_in
+
+
+@pytest.fixture
+def done(db):
+    """A completed single-delivery contract (released by the employer)."""
+    return contract_in("completed", title="Rug shop")
 
 
 def _client(user):
@@ -14,8 +20,8 @@ def _client(user):
     return client
 
 
-def test_both_review_in_the_workspace_blind_until_both_then_on_the_profiles(done):  # noqa: F811
-    contract, employer, freelancer = done["contract"], done["users"]["employer"], done["users"]["freelancer"]
+def test_both_review_in_the_workspace_blind_until_both_then_on_the_profiles(done):
+    contract, employer, freelancer = done.contract, done.employer, done.freelancer
     url = reverse("review_create", args=[contract.pk])
     boss, dev = _client(employer), _client(freelancer)
     workspace = reverse("workspace", args=[contract.pk])
@@ -50,15 +56,15 @@ def test_both_review_in_the_workspace_blind_until_both_then_on_the_profiles(done
         ({"comment": "x"}, "required"),
     ],
 )
-def test_bad_reviews_through_the_page_are_refused(done, data, message):  # noqa: F811
-    client = _client(done["users"]["employer"])
-    response = client.post(reverse("review_create", args=[done["contract"].pk]), data, follow=True)
+def test_bad_reviews_through_the_page_are_refused(done, data, message):
+    client = _client(done.employer)
+    response = client.post(reverse("review_create", args=[done.contract.pk]), data, follow=True)
     assert message in response.content.decode()
     assert not Review.objects.exists()
 
 
-def test_only_the_parties_reach_the_review_url(done):  # noqa: F811
-    url = reverse("review_create", args=[done["contract"].pk])
+def test_only_the_parties_reach_the_review_url(done):
+    url = reverse("review_create", args=[done.contract.pk])
     assert Client().post(url, {"rating": "5"}).status_code == 302
     assert _client(UserFactory()).post(url, {"rating": "5"}).status_code == 403
     assert not Review.objects.exists()

@@ -4,21 +4,20 @@ commission → withdrawal request and payout → both review, blind until both �
 freelancer's notification centre and e-mails for each step."""
 
 import hashlib
-import io
 import re
-import zipfile
 from pathlib import Path
 
 import pytest
 
 from accounts.models import Profile
 from accounts.tests.factories import UserFactory
-from conftest import page_as
 from escrow.checks import ledger_check
 from escrow.models import Withdrawal
 from escrow.services import withdrawal_mark_paid
 from marketplace.l10n import to_persian_digits
+from marketplace.testing import page_as
 from notifications.models import OutgoingEmail
+from workspace.tests.factories import zip_file
 
 pytestmark = pytest.mark.browser
 
@@ -34,14 +33,6 @@ TEXT = {
 FREELANCER_KINDS = [
     "review_published", "withdrawal_paid", "released", "remainder_paid", "upfront_paid", "proposal_selected"
 ]  # fmt: skip
-
-
-def _zip_bytes() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("shop/index.html", "<h1>Rug shop</h1>")
-        archive.writestr("shop/README.txt", "Run with python -m http.server")
-    return buffer.getvalue()
 
 
 def _browser_for(browser, site, user, language):
@@ -116,7 +107,9 @@ def test_single_delivery_story(browser, site, language):
     # The freelancer accepts, uploads a zip and marks it done.
     dev.goto(workspace_url)
     _operation(dev, "op-accept")
-    payload = _zip_bytes()
+    payload = zip_file(
+        files={"shop/index.html": "<h1>Rug shop</h1>", "shop/README.txt": "Run with python -m http.server"}
+    ).read()
     dev.set_input_files(
         "input[name=file]", files=[{"name": "rug-shop.zip", "mimeType": "application/zip", "buffer": payload}]
     )

@@ -10,10 +10,11 @@ import pytest
 from accounts.tests.factories import UserFactory
 from escrow.checks import ledger_check
 from escrow.ledger import post_deposit
+from marketplace.testing import page_as
 from projects.models import Project
 from projects.tests.factories import make_project
 from proposals.tests.factories import make_proposal
-from workspace.tests.test_browser import _browser_for, _zip_bytes
+from workspace.tests.factories import phased_contract_in, zip_file
 
 pytestmark = pytest.mark.browser
 
@@ -45,8 +46,8 @@ def test_three_phase_story(browser, site, language):
     proposal = make_proposal(project=project, amount="20000000", freelancer=UserFactory(username=f"phaser_{language}"))
     employer, freelancer = project.owner, proposal.freelancer
     post_deposit(user=employer, amount=Decimal(30_000_000), currency="IRT", gateway="sandbox", key=f"seed:{language}")
-    boss = _browser_for(browser, site, employer, language)
-    dev = _browser_for(browser, site, freelancer, language)
+    boss = page_as(browser, site, employer, language)
+    dev = page_as(browser, site, freelancer, language)
 
     # The employer splits the project into three phases; the running total shows 20 million.
     boss.goto(f"{site}/proposals/{proposal.pk}/phasing/")
@@ -82,7 +83,7 @@ def test_three_phase_story(browser, site, language):
     dev.goto(workspace_url)
     one = dev.locator("[data-phase='1']")
     one.locator("input[name=file]").set_input_files(
-        files=[{"name": "study.zip", "mimeType": "application/zip", "buffer": _zip_bytes()}]
+        files=[{"name": "study.zip", "mimeType": "application/zip", "buffer": zip_file("study.zip").read()}]
     )
     one.locator("[data-testid=upload]").click()
     dev.locator("[data-phase='1'] [data-testid=deliverable]").wait_for(timeout=10000)
@@ -111,33 +112,23 @@ def test_three_phase_story(browser, site, language):
     assert ledger_check().clean
 
 
-def _phased_with_two_bidders(language):
-    from escrow import contracts
-    from escrow.phases import phasing_offer_accept, phasing_offer_send
-    from escrow.tests.test_phases import _phases
-
+def _phased_with_two_bidders(language, states=()):
+    """A phased "Booking app" with two bids (20 and 15 million); the first accepted phases of 5, 10 and 5 million,
+    walked to `states`; the employer had 30,000,000 in the wallet."""
     project = make_project(title="Booking app", kind=Project.Kind.PHASED)
     first = make_proposal(project=project, amount="20000000", freelancer=UserFactory(username=f"first_{language}"))
     second = make_proposal(project=project, amount="15000000", freelancer=UserFactory(username=f"second_{language}"))
-    employer = project.owner
-    post_deposit(user=employer, amount=Decimal(30_000_000), currency="IRT", gateway="sandbox", key=f"two:{language}")
-    offer = phasing_offer_send(proposal=first, by=employer, phases=_phases(5, 10, 5))
-    contract = phasing_offer_accept(offer=offer, by=first.freelancer, version=1)
-    return project, first, second, employer, contract, contracts
+    deal = phased_contract_in(5, 10, 5, proposal=first, wallet="30000000", states=states)
+    return project, first, second, deal.employer, deal.contract
 
 
 @pytest.mark.parametrize("language", ["en", "fa"])
 def test_phase_two_goes_to_a_second_freelancer(browser, site, language):
-    from escrow.tests.test_contracts import zip_file
+    # Phase 1 paid out to the first freelancer.
+    project, first, second, employer, contract = _phased_with_two_bidders(language, states=("completed",))
+    _one, two, three = contract.milestones.order_by("position")
 
-    project, first, second, employer, contract, contracts = _phased_with_two_bidders(language)
-    one, two, three = contract.milestones.order_by("position")
-    contracts.milestone_fund_next(milestone=one, by=employer)
-    contracts.deliverable_upload(milestone=one, by=first.freelancer, upload=zip_file())
-    contracts.milestone_mark_delivered(milestone=one, by=first.freelancer)
-    contracts.milestone_approve(milestone=one, by=employer)
-
-    boss = _browser_for(browser, site, employer, language)
+    boss = page_as(browser, site, employer, language)
     boss.goto(f"{site}/proposals/{second.pk}/phasing/")
     for index, (title, amount, due) in enumerate([("Implementation", "10000000", "1410/03/01"),
                                                    ("Launch and support", "5000000", "1410/05/01")]):  # fmt: skip
@@ -151,7 +142,7 @@ def test_phase_two_goes_to_a_second_freelancer(browser, site, language):
     boss.click("[data-testid=send-phasing]")
     boss.wait_for_url(re.compile(r"/proposals/$"))
 
-    newcomer = _browser_for(browser, site, second.freelancer, language)
+    newcomer = page_as(browser, site, second.freelancer, language)
     newcomer.goto(f"{site}/projects/{project.pk}/")
     newcomer.on("dialog", lambda dialog: dialog.accept())
     newcomer.click("[data-testid=phasing-accept]")
@@ -160,7 +151,7 @@ def test_phase_two_goes_to_a_second_freelancer(browser, site, language):
     assert newcomer.locator("[data-phase]").count() == 2
 
     # The first freelancer keeps phase 1 (paid) and can no longer work on phases 2 and 3.
-    veteran = _browser_for(browser, site, first.freelancer, language)
+    veteran = page_as(browser, site, first.freelancer, language)
     veteran.goto(f"{site}/workspace/{contract.pk}/")
     assert veteran.locator("[data-phase]").count() == 1
     assert veteran.locator("[data-testid=upload]").count() == 0
@@ -172,16 +163,11 @@ def test_phase_two_goes_to_a_second_freelancer(browser, site, language):
 
 @pytest.mark.parametrize("language", ["en", "fa"])
 def test_a_dispute_in_one_phase_leaves_the_others_alone(browser, site, language):
-    from escrow.tests.test_contracts import zip_file
+    # Phases 1 and 2 paid in full, phase 1 delivered.
+    _project, first, _second, employer, contract = _phased_with_two_bidders(language, states=("delivered", "funded"))
+    one, _two, _three = contract.milestones.order_by("position")
 
-    _project, first, _second, employer, contract, contracts = _phased_with_two_bidders(language)
-    one, two, _three = contract.milestones.order_by("position")
-    for milestone in (one, two):
-        contracts.milestone_fund_next(milestone=milestone, by=employer)
-    contracts.deliverable_upload(milestone=one, by=first.freelancer, upload=zip_file())
-    contracts.milestone_mark_delivered(milestone=one, by=first.freelancer)
-
-    boss = _browser_for(browser, site, employer, language)
+    boss = page_as(browser, site, employer, language)
     boss.goto(f"{site}/workspace/{contract.pk}/")
     assert _figures(boss) == (20, 15, 0, 5)
     phase_one = boss.locator("[data-phase='1']")
@@ -196,7 +182,7 @@ def test_a_dispute_in_one_phase_leaves_the_others_alone(browser, site, language)
     assert _figures(boss) == (20, 15, 0, 5)
 
     # After the freelancer's fix, the employer approves phase 1; phase 2 is still paid in, untouched.
-    dev = _browser_for(browser, site, first.freelancer, language)
+    dev = page_as(browser, site, first.freelancer, language)
     dev.goto(f"{site}/workspace/{contract.pk}/")
     dev.locator("[data-phase='1'] textarea[name=message]").fill("Added the cost section in version 2.")
     dev.locator("[data-phase='1'] .dispute-box button[type=submit]").click()

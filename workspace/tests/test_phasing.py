@@ -9,30 +9,32 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.tests.factories import UserFactory
-from escrow import contracts
 from escrow.checks import ledger_check
 from escrow.ledger import post_deposit, wallet_of
-from escrow.models import Account, Contract, Milestone
-from escrow.phases import PhaseInput, phasing_comment, phasing_offer_accept, phasing_offer_reject, phasing_offer_send
-from escrow.phases import project_budget as budget_of
-from escrow.tests.test_contracts import zip_file
+from escrow.models import Account
 from marketplace.errors import DomainError, InvalidTransition, NotAllowed
 from notifications.models import Notification
 from projects.models import Project
 from projects.tests.factories import make_project
-from proposals.models import Message, PhasingOffer, Proposal
+from proposals.models import Message, Proposal
 from proposals.tests.factories import make_proposal
+from workspace.models import Contract, Milestone, PhasingOffer
+from workspace.selectors import project_budget as budget_of
+from workspace.services import delivery, disputes, funding
+from workspace.services.phasing import (
+    PhaseInput,
+    phasing_comment,
+    phasing_offer_accept,
+    phasing_offer_reject,
+    phasing_offer_send,
+)
+from workspace.tests.factories import phase_to, phased_contract_in, phases, zip_file
 
 M = Decimal(1_000_000)
 
-
-def _phases(*amounts, start=10):
-    today = timezone.localdate()
-    titles = ["Feasibility and initial study", "Implementation", "Launch and support", "Extra"]
-    return [
-        PhaseInput(title=titles[n], amount=Decimal(amount) * M, due_date=today + timedelta(days=start + 30 * n))
-        for n, amount in enumerate(amounts)
-    ]
+# The seed's example: a 20,000,000-toman proposal on "Online class app", 30,000,000 in the employer's wallet, and
+# (for a contract) phases of 5, 10 and 5 million.
+ONLINE_CLASS_APP = {"title": "Online class app", "wallet": "30000000"}
 
 
 def _figures(project):
@@ -48,39 +50,26 @@ def phased(db):
     return {"project": project, "proposal": proposal, "employer": project.owner, "freelancer": proposal.freelancer}
 
 
-def _accepted(phased):
-    offer = phasing_offer_send(proposal=phased["proposal"], by=phased["employer"], phases=_phases(5, 10, 5))
-    contract = phasing_offer_accept(offer=offer, by=phased["freelancer"], version=offer.version)
-    return contract, list(contract.milestones.order_by("position"))
-
-
-def _deliver_and_approve(milestone, freelancer, employer):
-    contracts.deliverable_upload(milestone=milestone, by=freelancer, upload=zip_file())
-    contracts.milestone_mark_delivered(milestone=milestone, by=freelancer)
-    contracts.milestone_approve(milestone=milestone, by=employer)
-
-
-def test_the_seeds_three_phase_example_adds_up_at_every_step(phased):
-    project = phased["project"]
-    contract, (one, two, three) = _accepted(phased)
+def test_the_seeds_three_phase_example_adds_up_at_every_step(db):
+    deal = phased_contract_in(5, 10, 5, **ONLINE_CLASS_APP)  # offered and accepted, nothing paid
+    project, employer, (one, two, three) = deal.project, deal.employer, deal.milestones
     assert _figures(project) == (20, 0, 0, 20, 0)
     assert all(m.status == Milestone.Status.PENDING and m.upfront_share == 1 for m in (one, two, three))
 
-    contracts.milestone_fund_next(milestone=one, by=phased["employer"])  # each phase in full before it starts
+    funding.milestone_fund_next(milestone=one, by=employer)  # each phase in full before it starts
     assert Milestone.objects.get(pk=one.pk).status == Milestone.Status.FUNDED
     assert _figures(project) == (20, 5, 0, 15, 0)
     with pytest.raises(DomainError):
-        contracts.milestone_fund_next(milestone=one, by=phased["employer"])  # funding a phase twice
+        funding.milestone_fund_next(milestone=one, by=employer)  # funding a phase twice
 
-    _deliver_and_approve(one, phased["freelancer"], phased["employer"])
+    phase_to(one, "completed")  # delivered and approved
     assert _figures(project) == (20, 0, 5, 15, 0)
-    assert Account.objects.get(pk=wallet_of(phased["freelancer"]).pk).balance == Decimal("4.5") * M
+    assert Account.objects.get(pk=wallet_of(deal.freelancer).pk).balance == Decimal("4.5") * M
 
     for milestone in (two, three):
-        contracts.milestone_fund_next(milestone=milestone, by=phased["employer"])
-        _deliver_and_approve(milestone, phased["freelancer"], phased["employer"])
+        phase_to(milestone, "completed")  # funded, delivered and approved
     assert _figures(project) == (20, 0, 20, 0, 0)
-    assert Contract.objects.get(pk=contract.pk).status == Contract.Status.COMPLETED
+    assert Contract.objects.get(pk=deal.contract.pk).status == Contract.Status.COMPLETED
     assert Project.objects.get(pk=project.pk).status == Project.Status.COMPLETED
     assert ledger_check().clean
 
@@ -108,15 +97,15 @@ def test_bad_phasings_are_refused_and_nothing_is_saved(phased, phases, message):
 
 def test_only_the_employer_offers_and_only_the_bidder_answers(phased):
     with pytest.raises(NotAllowed):
-        phasing_offer_send(proposal=phased["proposal"], by=phased["freelancer"], phases=_phases(5))
-    offer = phasing_offer_send(proposal=phased["proposal"], by=phased["employer"], phases=_phases(5))
+        phasing_offer_send(proposal=phased["proposal"], by=phased["freelancer"], phases=phases(5))
+    offer = phasing_offer_send(proposal=phased["proposal"], by=phased["employer"], phases=phases(5))
     with pytest.raises(NotAllowed):
         phasing_offer_accept(offer=offer, by=UserFactory(), version=offer.version)
 
 
 def test_accepting_an_offer_the_employer_has_since_revised_is_refused(phased):
-    first = phasing_offer_send(proposal=phased["proposal"], by=phased["employer"], phases=_phases(5, 10))
-    second = phasing_offer_send(proposal=phased["proposal"], by=phased["employer"], phases=_phases(6, 10))
+    first = phasing_offer_send(proposal=phased["proposal"], by=phased["employer"], phases=phases(5, 10))
+    second = phasing_offer_send(proposal=phased["proposal"], by=phased["employer"], phases=phases(6, 10))
     with pytest.raises(InvalidTransition, match="changed this offer"):
         phasing_offer_accept(offer=first, by=phased["freelancer"], version=first.version)
     with pytest.raises(InvalidTransition):
@@ -128,7 +117,7 @@ def test_accepting_an_offer_the_employer_has_since_revised_is_refused(phased):
 
 
 def test_rejecting_leaves_the_bidders_and_a_comment_reaches_the_employers_chat(phased):
-    offer = phasing_offer_send(proposal=phased["proposal"], by=phased["employer"], phases=_phases(5, 10))
+    offer = phasing_offer_send(proposal=phased["proposal"], by=phased["employer"], phases=phases(5, 10))
     phasing_comment(offer=offer, by=phased["freelancer"], text="Could phase 2 be split in two?")
     assert "Could phase 2 be split" in Message.objects.get().body
     phasing_offer_reject(offer=offer, by=phased["freelancer"])
@@ -136,56 +125,49 @@ def test_rejecting_leaves_the_bidders_and_a_comment_reaches_the_employers_chat(p
     assert Project.objects.get(pk=phased["project"].pk).proposal_count == 0
 
 
-def test_later_phases_go_to_a_second_freelancer(phased, django_capture_on_commit_callbacks):
+def test_later_phases_go_to_a_second_freelancer(db, django_capture_on_commit_callbacks):
     from django.core import mail
 
-    project = phased["project"]
-    contract, (one, two, three) = _accepted(phased)
-    contracts.milestone_fund_next(milestone=one, by=phased["employer"])
-    _deliver_and_approve(one, phased["freelancer"], phased["employer"])
+    phased = phased_contract_in(5, 10, 5, states=("completed",), **ONLINE_CLASS_APP)  # phase 1 paid out
+    project, contract, (_one, two, three) = phased.project, phased.contract, phased.milestones
 
     # A second bidder, whose proposal was sent before the project started.
     Project.objects.filter(pk=project.pk).update(status=Project.Status.OPEN)
     second_bid = make_proposal(project=project, amount="15000000")
     Project.objects.filter(pk=project.pk).update(status=Project.Status.IN_PROGRESS)
     offer = phasing_offer_send(
-        proposal=second_bid, by=phased["employer"], phases=_phases(10, 5, start=40), replaces=[two, three]
+        proposal=second_bid, by=phased.employer, phases=phases(10, 5, start_in_days=40), replaces=[two, three]
     )
-    phased["freelancer"].language = "en"  # e-mails go out in the recipient's language
-    phased["freelancer"].save(update_fields=["language"])
+    phased.freelancer.language = "en"  # e-mails go out in the recipient's language
+    phased.freelancer.save(update_fields=["language"])
     with django_capture_on_commit_callbacks(execute=True):
         contract_two = phasing_offer_accept(offer=offer, by=second_bid.freelancer, version=offer.version)
-    assert any(phased["freelancer"].email in m.to and "given to someone else" in m.subject for m in mail.outbox)
-    told = Notification.objects.get(recipient=phased["freelancer"], kind=Notification.Kind.PHASES_REASSIGNED)
+    assert any(phased.freelancer.email in m.to and "given to someone else" in m.subject for m in mail.outbox)
+    told = Notification.objects.get(recipient=phased.freelancer, kind=Notification.Kind.PHASES_REASSIGNED)
     assert "given to another freelancer" in told.text
 
     assert Milestone.objects.get(pk=two.pk).status == Milestone.Status.CANCELLED
     assert _figures(project) == (20, 0, 5, 15, 0)  # the cancelled phases count nowhere, the new ones in full
     new_two = contract_two.milestones.order_by("position").first()
     with pytest.raises(InvalidTransition):  # the first freelancer's phase is no longer theirs to work on
-        contracts.deliverable_upload(milestone=two, by=phased["freelancer"], upload=zip_file())
+        delivery.deliverable_upload(milestone=two, by=phased.freelancer, upload=zip_file())
     with pytest.raises(NotAllowed):
-        contracts.deliverable_upload(milestone=new_two, by=phased["freelancer"], upload=zip_file())
+        delivery.deliverable_upload(milestone=new_two, by=phased.freelancer, upload=zip_file())
     # The first contract is done: its paid phase is completed, the rest went to the second freelancer.
     assert Contract.objects.get(pk=contract.pk).status == Contract.Status.COMPLETED
-    contracts.milestone_fund_next(milestone=new_two, by=phased["employer"])
-    _deliver_and_approve(new_two, second_bid.freelancer, phased["employer"])
+    phase_to(new_two, "completed")  # funded, delivered by the second freelancer, approved
     assert _figures(project) == (20, 0, 15, 5, 0)
-    assert Account.objects.get(pk=wallet_of(phased["freelancer"]).pk).balance == Decimal("4.5") * M
+    assert Account.objects.get(pk=wallet_of(phased.freelancer).pk).balance == Decimal("4.5") * M
     assert ledger_check().clean
 
 
-def test_a_dispute_in_one_phase_does_not_touch_the_others(phased):
-    project = phased["project"]
-    _contract, (one, two, _three) = _accepted(phased)
-    for milestone in (one, two):
-        contracts.milestone_fund_next(milestone=milestone, by=phased["employer"])
-    contracts.deliverable_upload(milestone=one, by=phased["freelancer"], upload=zip_file())
-    contracts.milestone_mark_delivered(milestone=one, by=phased["freelancer"])
-    dispute = contracts.dispute_open(milestone=one, by=phased["employer"], reason="quality", description="Redo")
+def test_a_dispute_in_one_phase_does_not_touch_the_others(db):
+    phased = phased_contract_in(5, 10, 5, states=("delivered", "funded"), **ONLINE_CLASS_APP)
+    project, _contract, (one, two, _three) = phased.project, phased.contract, phased.milestones
+    dispute = disputes.dispute_open(milestone=one, by=phased.employer, reason="quality", description="Redo")
     staff = UserFactory()
     staff.is_staff = True
-    contracts.dispute_resolve(dispute=dispute, by=staff, outcome="refund")
+    disputes.dispute_resolve(dispute=dispute, by=staff, outcome="refund")
     assert Milestone.objects.get(pk=two.pk).status == Milestone.Status.FUNDED
     assert Milestone.objects.get(pk=two.pk).in_escrow == 10 * M
     assert _figures(project) == (20, 10, 0, 5, 5)
@@ -193,17 +175,18 @@ def test_a_dispute_in_one_phase_does_not_touch_the_others(phased):
     # The contract goes on: the funded phase can still be delivered and paid.
     assert Contract.objects.get(pk=_contract.pk).status == Contract.Status.ACTIVE
     assert Project.objects.get(pk=project.pk).status == Project.Status.IN_PROGRESS
-    _deliver_and_approve(two, phased["freelancer"], phased["employer"])
+    phase_to(two, "completed")  # delivered and approved
     assert _figures(project) == (20, 0, 10, 5, 5)
 
 
-def test_a_phase_given_to_someone_else_cannot_be_funded(phased):
-    _contract, (_one, two, _three) = _accepted(phased)
+def test_a_phase_given_to_someone_else_cannot_be_funded(db):
+    phased = phased_contract_in(5, 10, 5, **ONLINE_CLASS_APP)
+    two = phased.milestones[1]
     Milestone.objects.filter(pk=two.pk).update(status=Milestone.Status.CANCELLED)
-    before = wallet_of(phased["employer"]).balance
+    before = wallet_of(phased.employer).balance
     with pytest.raises(InvalidTransition):  # what a crafted POST for that phase asks
-        contracts.milestone_fund(milestone=two, by=phased["employer"], step="upfront")
-    assert Account.objects.get(pk=wallet_of(phased["employer"]).pk).balance == before
+        funding.milestone_fund(milestone=two, by=phased.employer, step="upfront")
+    assert Account.objects.get(pk=wallet_of(phased.employer).pk).balance == before
     assert Milestone.objects.get(pk=two.pk).funded == 0
 
 
@@ -224,29 +207,25 @@ def test_the_budget_always_adds_up_over_random_phase_actions(actions):
     staff = UserFactory()
     staff.is_staff = True
     with transaction.atomic():
-        project = make_project(title="Random phases", kind=Project.Kind.PHASED)
-        proposal = make_proposal(project=project, amount="20000000")
-        employer, freelancer = project.owner, proposal.freelancer
-        post_deposit(user=employer, amount=30 * M, currency="IRT", gateway="sandbox", key=f"seed:{project.pk}")
-        offer = phasing_offer_send(proposal=proposal, by=employer, phases=_phases(5, 10, 5))
-        milestones = list(phasing_offer_accept(offer=offer, by=freelancer, version=1).milestones.order_by("position"))
+        deal = phased_contract_in(5, 10, 5, title="Random phases", wallet="30000000")
+        project, employer, freelancer, milestones = deal.project, deal.employer, deal.freelancer, deal.milestones
         for action, index in actions:
             milestone = Milestone.objects.get(pk=milestones[index].pk)
             before = _snapshot(milestones)
             try:
                 with transaction.atomic():
                     if action == "fund":
-                        contracts.milestone_fund_next(milestone=milestone, by=employer)
+                        funding.milestone_fund_next(milestone=milestone, by=employer)
                     elif action == "deliver":
-                        contracts.deliverable_upload(milestone=milestone, by=freelancer, upload=zip_file())
-                        contracts.milestone_mark_delivered(milestone=milestone, by=freelancer)
+                        delivery.deliverable_upload(milestone=milestone, by=freelancer, upload=zip_file())
+                        delivery.milestone_mark_delivered(milestone=milestone, by=freelancer)
                     elif action == "approve":
-                        contracts.milestone_approve(milestone=milestone, by=employer)
+                        delivery.milestone_approve(milestone=milestone, by=employer)
                     else:
-                        dispute = contracts.dispute_open(
+                        dispute = disputes.dispute_open(
                             milestone=milestone, by=employer, reason="other", description="x"
                         )
-                        contracts.dispute_resolve(
+                        disputes.dispute_resolve(
                             dispute=dispute, by=staff, outcome=action, to_freelancer=milestone.in_escrow / 2
                         )
             except DomainError:
@@ -260,17 +239,16 @@ def test_the_budget_always_adds_up_over_random_phase_actions(actions):
         transaction.set_rollback(True)
 
 
-def test_completed_projects_appear_on_the_freelancers_profile_and_activities(phased, client):
+def test_completed_projects_appear_on_the_freelancers_profile_and_activities(db, client):
     from django.urls import reverse
 
-    _contract, milestones = _accepted(phased)
-    profile_url = reverse("profile_public", args=[phased["freelancer"].username])
+    phased = phased_contract_in(5, 10, 5, **ONLINE_CLASS_APP)
+    profile_url = reverse("profile_public", args=[phased.freelancer.username])
     assert "Online class app" not in client.get(profile_url).content.decode()
-    contracts.milestone_fund_next(milestone=milestones[0], by=phased["employer"])
-    _deliver_and_approve(milestones[0], phased["freelancer"], phased["employer"])
+    phase_to(phased.milestones[0], "completed")  # funded, delivered and approved
     client.cookies["django_language"] = "en"
     assert 'data-testid="completed-projects"' in client.get(profile_url).content.decode()
-    client.force_login(phased["freelancer"])
+    client.force_login(phased.freelancer)
     html = client.get(reverse("my_activities"), {"tab": "freelancer"}).content.decode()
     assert "Online class app" in html and 'data-testid="my-completed"' in html
 
@@ -278,8 +256,8 @@ def test_completed_projects_appear_on_the_freelancers_profile_and_activities(pha
 def test_the_freelancer_sees_the_phasing_flag_and_earlier_versions(phased, client):
     from django.urls import reverse
 
-    phasing_offer_send(proposal=phased["proposal"], by=phased["employer"], phases=_phases(5, 10))
-    phasing_offer_send(proposal=phased["proposal"], by=phased["employer"], phases=_phases(6, 10))
+    phasing_offer_send(proposal=phased["proposal"], by=phased["employer"], phases=phases(5, 10))
+    phasing_offer_send(proposal=phased["proposal"], by=phased["employer"], phases=phases(6, 10))
     client.force_login(phased["freelancer"])
     client.cookies["django_language"] = "en"
     activities = client.get(reverse("my_activities"), {"tab": "freelancer"}).content.decode()

@@ -1,16 +1,27 @@
-"""Demo accounts for a fresh machine. Idempotent: running it again changes nothing and prints the same list."""
+"""Demo accounts, projects and contracts in every state for a fresh machine (it uses every app, so it lives in
+marketplace, the project itself). Idempotent: running it again changes nothing and prints the same list."""
 
+import io
+import zipfile
+from datetime import timedelta
 from decimal import Decimal
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import profile_set_skills, user_create
+from escrow.ledger import post_deposit
 from projects.models import Category, Project, Skill
 from projects.services import project_create
 from proposals.models import Conversation, Proposal
 from proposals.services import message_send, proposal_submit
+from reviews.services import review_submit
+from workspace.services import funding
+from workspace.services.phasing import PhaseInput, phasing_offer_accept, phasing_offer_send
+from workspace.tests.factories import contract_in, phase_to
 
 DEMO_PASSWORD = "demo-pass-1234"  # noqa: S105 — demo data for local machines only; printed on purpose
 
@@ -172,21 +183,18 @@ class Command(BaseCommand):
 
     def _seed_money(self) -> None:
         """Demo balances, through the ledger like any top-up (idempotent by their keys)."""
-        from escrow.ledger import post_deposit
-
         for username, amount in (("sara", 60_000_000), ("david", 40_000_000)):
             user = User.objects.get(username=username)
             post_deposit(user=user, amount=Decimal(amount), currency="IRT", gateway="sandbox", key=f"demo:{username}")
 
     def _seed_contracts(self) -> None:
-        """One single-delivery contract in each state, moved there by the real services and the ledger."""
-
-        from escrow import contracts
-
+        """One single-delivery contract in each state, walked there by contract_in (the real services and the
+        ledger, as in the tests). The employers pay from their demo balances (wallet="0": no deposit of its own)."""
         states = [
             ("david", "mina", "Brand identity for a coffee roaster", "6000000", "awaiting"),
             ("sara", "alex", "پیاده‌سازی API پرداخت برای اپلیکیشن آموزشی", "9000000", "in_progress"),
-            ("david", "reza", "Django admin dashboard for orders", "7000000", "delivered"),
+            # Delivered and the rest paid: the employer's review time is running.
+            ("david", "reza", "Django admin dashboard for orders", "7000000", "review"),
             ("sara", "mina", "ترجمه و بومی‌سازی رابط کاربری اپلیکیشن", "4000000", "disputed"),
             ("david", "alex", "Landing page copywriting", "3000000", "completed"),
         ]
@@ -195,56 +203,23 @@ class Command(BaseCommand):
             owner = User.objects.get(username=owner_name)
             if Project.objects.filter(owner=owner, title=title).exists():
                 continue
-            freelancer = User.objects.get(username=freelancer_name)
-            project = project_create(
-                owner=owner, title=title, description=f"{title}. Demo project in the state: {state}.",
-                category=web, skills=list(web.skills.all()[:2]), currency="IRT", budget_min=Decimal(amount),
-                budget_max=Decimal(amount), duration_days=30, kind=Project.Kind.SINGLE, publish=True,
+            deal = contract_in(
+                state, employer=owner, freelancer=User.objects.get(username=freelancer_name), title=title,
+                amount=amount, category=web, wallet="0", upload=self._zip(title),
             )  # fmt: skip
-            proposal = proposal_submit(
-                project=project, freelancer=freelancer, amount=Decimal(amount), delivery_days=20,
-                cover_letter="I can do this well and on time; see my portfolio.",
-            )  # fmt: skip
-            contract = contracts.contract_select(proposal=proposal, by=owner)
-            milestone = contract.milestones.get()
-            contracts.milestone_fund_next(milestone=milestone, by=owner)
-            if state == "awaiting":
-                continue
-            contracts.contract_accept(contract=contract, by=freelancer)
-            if state == "in_progress":
-                continue
-            contracts.deliverable_upload(milestone=milestone, by=freelancer, upload=self._zip(title))
-            contracts.milestone_mark_delivered(milestone=milestone, by=freelancer)
-            contracts.milestone_fund_next(milestone=milestone, by=owner)
-            if state == "disputed":
-                contracts.dispute_open(
-                    milestone=milestone, by=owner, reason="incomplete",
-                    description="Two screens are still in English; please finish them.",
-                )  # fmt: skip
-            elif state == "completed":
-                from reviews.services import review_submit
-
-                contracts.milestone_approve(milestone=milestone, by=owner)
-                contract.refresh_from_db()
+            if state == "completed":
                 review_submit(
-                    contract=contract, by=owner, rating=5, quality=5, communication=5, on_time=4,
+                    contract=deal.contract, by=deal.employer, rating=5, quality=5, communication=5, on_time=4,
                     comment="Sharp, persuasive copy delivered a day early. Would hire again.",
                 )  # fmt: skip
                 review_submit(
-                    contract=contract, by=freelancer, rating=5, clarity=5, payment=5,
+                    contract=deal.contract, by=deal.freelancer, rating=5, clarity=5, payment=5,
                     comment="Clear brief, quick answers and prompt payment.",
                 )  # fmt: skip
 
     def _seed_phased(self) -> None:
         """Seed 002: Sara's class app split into three phases with Reza (phase 1 paid out, phase 2 in progress,
         a revision in the history), and David's MVP whose later phases went from Alex to Mina."""
-        from datetime import timedelta
-
-        from django.utils import timezone
-
-        from escrow import contracts
-        from escrow.phases import PhaseInput, phasing_offer_accept, phasing_offer_send
-
         today = timezone.localdate()
 
         def phases(*rows):
@@ -253,11 +228,9 @@ class Command(BaseCommand):
                 for title, millions, days in rows
             ]
 
-        def finish(milestone, freelancer, employer):
-            contracts.milestone_fund_next(milestone=milestone, by=employer)
-            contracts.deliverable_upload(milestone=milestone, by=freelancer, upload=self._zip(milestone.title))
-            contracts.milestone_mark_delivered(milestone=milestone, by=freelancer)
-            contracts.milestone_approve(milestone=milestone, by=employer)
+        def finish(milestone):
+            """Paid, delivered and approved, by the contract's own employer and freelancer."""
+            phase_to(milestone, "completed", upload=self._zip(milestone.title))
 
         project = Project.objects.filter(
             owner__username="sara", kind=Project.Kind.PHASED, contracts__isnull=True
@@ -278,8 +251,8 @@ class Command(BaseCommand):
             )  # fmt: skip
             contract = phasing_offer_accept(offer=offer, by=reza, version=offer.version)
             one, two, _three = contract.milestones.order_by("position")
-            finish(one, reza, sara)
-            contracts.milestone_fund_next(milestone=two, by=sara)
+            finish(one)
+            funding.milestone_fund_next(milestone=two, by=sara)
 
         david = User.objects.get(username="david")
         title = "Mobile app MVP in three phases"
@@ -304,20 +277,15 @@ class Command(BaseCommand):
             )
             contract = phasing_offer_accept(offer=offer, by=alex, version=1)
             design, build, launch = contract.milestones.order_by("position")
-            finish(design, alex, david)
+            finish(design)
             offer = phasing_offer_send(
                 proposal=second, by=david, phases=phases(("Build", 5, 60), ("Launch", 2, 90)), replaces=[build, launch]
             )
             contract_two = phasing_offer_accept(offer=offer, by=mina, version=1)
-            contracts.milestone_fund_next(milestone=contract_two.milestones.order_by("position").first(), by=david)
+            funding.milestone_fund_next(milestone=contract_two.milestones.order_by("position").first(), by=david)
 
     @staticmethod
     def _zip(title: str):
-        import io
-        import zipfile
-
-        from django.core.files.uploadedfile import SimpleUploadedFile
-
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr("README.txt", f"{title}\n")
