@@ -162,3 +162,35 @@ def s3_storage(s3_server, settings, request):
     settings.STORAGES = s3_server.storages_setting(bucket)
     settings.FILE_STORAGE = "s3"
     return s3_server, bucket
+
+
+@pytest.fixture
+def zarinpal(settings):
+    """A local server speaking Zarinpal's REST API v4 and StartPay page; toman payments go to it."""
+    from escrow.tests.gateway_servers import ZarinpalServer
+
+    server = ZarinpalServer().start()
+    settings.PAYMENT_GATEWAYS = {**settings.PAYMENT_GATEWAYS, "IRT": "zarinpal"}
+    settings.ZARINPAL_MERCHANT_ID = server.MERCHANT_ID
+    settings.ZARINPAL_API_BASE = server.api_base
+    settings.ZARINPAL_STARTPAY_URL = server.startpay
+    settings.PAYMENT_GATEWAY_TIMEOUT = 1.0
+    settings.CSP_EXTRA_FORM_ACTION = [server.base]
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def stripe_server(settings):
+    """A local server speaking Stripe's Checkout Session API, hosted page and signed webhooks; dollar and euro
+    payments go to it."""
+    from escrow.tests.gateway_servers import StripeServer
+
+    server = StripeServer().start()
+    settings.PAYMENT_GATEWAYS = {**settings.PAYMENT_GATEWAYS, "USD": "stripe", "EUR": "stripe"}
+    settings.STRIPE_SECRET_KEY = server.SECRET_KEY
+    settings.STRIPE_WEBHOOK_SECRET = server.WEBHOOK_SECRET
+    settings.STRIPE_API_BASE = server.base
+    settings.PAYMENT_GATEWAY_TIMEOUT = 1.0
+    yield server
+    server.stop()

@@ -46,6 +46,8 @@ def environment(database_url: str) -> dict:
         PRIVATE_MEDIA_ROOT=str(BASE_DIR / "var" / "bench-private"),
         STATIC_ROOT=str(BASE_DIR / "var" / "bench-static"),
         LOG_LEVEL="WARNING",
+        PAYMENT_GATEWAYS="IRT=zarinpal",  # production needs a real gateway configured; the bench pays nothing
+        ZARINPAL_MERCHANT_ID="7e5b3c2a-9f41-4d1e-8a6b-2c0f9e7d5a31",
     )
     return env
 

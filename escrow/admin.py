@@ -4,8 +4,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from escrow.models import Account, Entry, Payment, PaymentEvent, Transaction, Withdrawal
-from escrow.services import withdrawal_mark_paid, withdrawal_reject
+from escrow.models import Account, Entry, Payment, PaymentEvent, PaymentIssue, Transaction, Withdrawal
+from escrow.services import payment_issue_resolve, withdrawal_mark_paid, withdrawal_reject
 from marketplace.errors import DomainError
 
 
@@ -59,13 +59,63 @@ class PaymentEventInline(EntryInline):
     readonly_fields = fields
 
 
+class PaymentIssueInline(EntryInline):
+    model = PaymentIssue
+    fields = ["created_at", "kind", "evidence", "resolved_at", "note"]
+    readonly_fields = fields
+
+
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ["reference", "user", "amount", "currency", "gateway", "status", "created_at"]
+    """A payment's whole story: the gateway, its token and the bank's reference, the card, every event, and where
+    the reconciliation stands."""
+
+    list_display = ["reference", "user", "amount", "currency", "gateway", "status", "reconciliation", "created_at"]
     list_filter = ["status", "gateway"]
-    search_fields = ["reference", "gateway_reference", "user__email"]
+    search_fields = ["reference", "gateway_token", "gateway_reference", "user__email"]
     list_select_related = ["user"]
-    inlines = [PaymentEventInline]
+    fields = [
+        "reference", "user", "amount", "currency", "gateway", "gateway_token", "gateway_reference", "card_mask",
+        "status", "reconciliation", "checked_at", "confirmed_at", "milestone", "fund_step", "created_at",
+    ]  # fmt: skip
+    readonly_fields = fields
+    inlines = [PaymentIssueInline, PaymentEventInline]
+
+    @admin.display(description=_("reconciliation"))
+    def reconciliation(self, obj):
+        if obj.issues.filter(resolved_at__isnull=True).exists():
+            return _("Needs staff: see the issues below")
+        if obj.confirmed_at:
+            return _("Confirmed by the gateway")
+        if obj.status in Payment.WAITING:
+            return _("Waiting for the gateway; asked again every few minutes")
+        return "—"
+
+
+@admin.register(PaymentIssue)
+class PaymentIssueAdmin(ReadOnlyAdmin):
+    """What the gateways and our books disagree on. No money moves from here: settle it with the gateway and the
+    payer, then mark it resolved with a note."""
+
+    list_display = ["created_at", "kind", "gateway", "token", "payment", "resolved_at"]
+    list_filter = [("resolved_at", admin.EmptyFieldListFilter), "kind", "gateway"]
+    search_fields = ["token", "payment__reference", "payment__user__email"]
+    list_select_related = ["payment"]
+    fields = ["kind", "gateway", "token", "payment", "evidence", "created_at", "resolved_at", "resolved_by", "note"]
+    readonly_fields = fields
+    actions = ["mark_resolved"]
+
+    @admin.action(description=_("Mark the selected issues resolved"))
+    def mark_resolved(self, request, queryset):
+        count = 0
+        for issue in queryset:
+            try:
+                payment_issue_resolve(issue=issue, by=request.user, note=_("Resolved in the admin."))
+            except DomainError as error:
+                self.message_user(request, error.message, messages.ERROR)
+                return
+            count += 1
+        self.message_user(request, _("%(count)s issue(s) marked resolved.") % {"count": count}, messages.SUCCESS)
 
 
 class WithdrawalForm(forms.ModelForm):

@@ -118,6 +118,7 @@ class Payment(models.Model):
         PAID = "paid", _("Paid")
         CANCELLED = "cancelled", _("Cancelled")
         FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Not paid in time")
 
     class FundStep(models.TextChoices):
         UPFRONT = "upfront", _("The upfront share")
@@ -125,18 +126,29 @@ class Payment(models.Model):
 
     ALLOWED_TRANSITIONS = {
         Status.CREATED: {Status.PENDING, Status.CANCELLED, Status.FAILED},
-        Status.PENDING: {Status.PAID, Status.CANCELLED, Status.FAILED},
+        Status.PENDING: {Status.PAID, Status.CANCELLED, Status.FAILED, Status.EXPIRED},
         Status.PAID: set(),
         Status.CANCELLED: set(),
         Status.FAILED: set(),
+        # The gateway confirmed it after we had given up (the payer paid at the last moment): it is credited.
+        Status.EXPIRED: {Status.PAID},
     }
+    # Still waiting for the gateway's word: the reconciliation asks about these.
+    WAITING = [Status.CREATED, Status.PENDING]
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments")
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3)
     gateway = models.CharField(_("gateway"), max_length=30)
     reference = models.CharField(_("reference"), max_length=64, unique=True)  # ours, sent to the gateway
+    # The gateway's own id for the payment (Zarinpal's authority, Stripe's Checkout Session), set when started.
+    gateway_token = models.CharField(_("gateway token"), max_length=100, blank=True, db_index=True)
+    # The bank's tracking number once verified (Zarinpal's ref_id, Stripe's payment intent), and the card used.
     gateway_reference = models.CharField(_("gateway reference"), max_length=100, blank=True)
+    card_mask = models.CharField(_("card"), max_length=32, blank=True)
+    # When the reconciliation last asked the gateway, and when it confirmed a credited payment.
+    checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed by the gateway"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.CREATED)
     next_url = models.CharField(max_length=300, blank=True)  # where the user goes once it is settled
     # When set, the verified payment goes on into this milestone's escrow (the shortfall of a funding).
@@ -179,6 +191,41 @@ class PaymentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payment_id} {self.event}"
+
+
+class PaymentIssue(models.Model):
+    """Something the gateway and our books disagree on, for staff: found by a callback, a webhook or the
+    reconciliation, with the evidence. Money never moves because of an issue; staff settle it by hand."""
+
+    class Kind(models.TextChoices):
+        AMOUNT_MISMATCH = "amount_mismatch", _("Paid at the gateway, but not the amount asked")
+        UNKNOWN_HERE = "unknown_here", _("Paid at the gateway, unknown here")
+        UNKNOWN_THERE = "unknown_there", _("Credited here, unknown at the gateway")
+        PAID_AFTER_CANCEL = "paid_after_cancel", _("Paid at the gateway after it was cancelled here")
+
+    gateway = models.CharField(_("gateway"), max_length=30)
+    token = models.CharField(_("gateway token"), max_length=100, blank=True)
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="issues")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    evidence = models.JSONField(_("evidence"), default=dict)
+    created_at = models.DateTimeField(_("found"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("payment issue")
+        verbose_name_plural = _("payment issues")
+        ordering = ["resolved_at", "-created_at"]
+        constraints = [
+            # The same disagreement is reported once, however often the reconciliation runs.
+            models.UniqueConstraint(fields=["gateway", "token", "kind"], name="payment_issue_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway} {self.token} {self.get_kind_display()}"
 
 
 class SandboxBankTransaction(models.Model):

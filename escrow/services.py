@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Profile, User
-from escrow.gateways import CallbackRejected, get_gateway
+from escrow.gateways import CallbackRejected, GatewayError, GatewayUnavailable, gateway_for, get_gateway
 from escrow.ledger import (
     EscrowError,
     InsufficientFunds,
@@ -22,7 +22,7 @@ from escrow.ledger import (
     post_deposit,
     wallet_of,
 )
-from escrow.models import Payment, PaymentEvent, SandboxBankTransaction, Transaction, Withdrawal
+from escrow.models import Payment, PaymentEvent, PaymentIssue, SandboxBankTransaction, Transaction, Withdrawal
 from escrow.signals import payment_credited
 from marketplace.currency import round_amount
 from marketplace.errors import NotAllowed
@@ -43,19 +43,21 @@ def payment_event(payment: Payment, event: str, **data) -> None:
 # --- payments in ---------------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def payment_start(
     *,
     user: User,
     amount: Decimal,
-    callback_url: str,
+    site_url: str,
     currency: str | None = None,
     next_url: str = "",
     milestone=None,
     fund_amount: Decimal | None = None,
     fund_step: str = "",
 ):
-    """Create a payment and register it with the gateway. Returns (payment, URL to send the browser to).
+    """Create a payment and register it with the gateway that takes its currency. Returns (payment, URL to send
+    the browser to). `site_url` is the site's address as the browser sees it (the gateway returns there).
+    Not one transaction: the row is written before the gateway is called, so a refusal or a timeout stays in
+    the payment's history.
 
     With `milestone`, the verified payment goes on to pay `fund_step` of that milestone (its amount is
     `fund_amount`); only the milestone's employer may start such a payment.
@@ -72,7 +74,7 @@ def payment_start(
         amount = max(amount, low)  # a gateway has a minimum; what is left over stays in the wallet
     if not low <= amount <= high:
         raise EscrowError(_("A top-up must be between %(low)s and %(high)s.") % {"low": low, "high": high})
-    gateway = get_gateway()
+    gateway = gateway_for(currency)
     payment = Payment.objects.create(
         user=user,
         amount=amount,
@@ -85,60 +87,178 @@ def payment_start(
         fund_step=fund_step,
     )
     payment_event(payment, "created", amount=amount, currency=currency)
-    redirect_url = gateway.start(payment, callback_url)
+    callback_url = f"{site_url.rstrip('/')}{reverse('payment_callback', args=[gateway.name])}"
+    try:
+        redirect_url = gateway.start(payment, callback_url)
+    except GatewayError as error:
+        # Kept, failed, with the gateway's answer, for staff to see.
+        set_status(payment, Payment.Status.FAILED)
+        payment.save(update_fields=["status", "updated_at"])
+        payment_event(payment, "start_refused", code=error.code)
+        raise EscrowError(error.message) from error
     set_status(payment, Payment.Status.PENDING)
-    payment.save(update_fields=["status", "updated_at"])
-    payment_event(payment, "sent_to_gateway", gateway=gateway.name)
+    payment.save(update_fields=["status", "gateway_token", "updated_at"])
+    payment_event(payment, "sent_to_gateway", gateway=gateway.name, token=payment.gateway_token)
     return payment, redirect_url
 
 
 def payment_callback(*, gateway_name: str, params) -> Payment:
-    """Handle the gateway's callback: check it, verify with the gateway, credit the wallet once.
-
-    Raises CallbackRejected (the view answers 400) for a forged, stale, unknown or mismatched callback; nothing
-    is credited then. A replayed or concurrent duplicate of a good callback credits nothing more.
-    """
+    """The browser is back from the gateway: find the payment the return names and settle it (verify with the
+    gateway, credit once). Raises CallbackRejected (the view answers 400) for a forged, stale, unknown or
+    mismatched return; nothing is credited then."""
     gateway = get_gateway(gateway_name)
     result = gateway.parse_callback(params)  # signature, freshness, shape
-    payment = Payment.objects.filter(reference=result.reference, gateway=gateway.name).first()
+    payments = Payment.objects.filter(gateway=gateway.name)
+    payment = (
+        payments.filter(reference=result.reference).first()
+        if result.reference
+        else payments.filter(gateway_token=result.token).first()
+        if result.token
+        else None
+    )
     if payment is None:
+        logger.warning("A %s return names no payment of ours: %s", gateway.name, result)
         raise CallbackRejected("unknown reference")
-    if result.amount != payment.amount:
-        # Recorded in its own transaction: the payment's history keeps the attempt.
+    if result.amount is not None and result.amount != payment.amount:
         payment_event(payment, "callback_rejected", reason="amount mismatch", claimed=result.amount)
         raise CallbackRejected("amount mismatch")
+    if result.status == "cancelled":
+        return _payment_cancelled(payment, gateway)
+    return payment_settle(payment=payment, source="callback")
+
+
+def _payment_cancelled(payment: Payment, gateway) -> Payment:
+    """The payer cancelled at the gateway. Zarinpal's and the sandbox's authority is dead then; a Stripe session
+    stays open until it expires, so that payment waits (the reconciliation expires it)."""
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        if payment.status in (Payment.Status.PAID, Payment.Status.CANCELLED, Payment.Status.FAILED):
-            payment_event(payment, "callback_repeated", status=result.status)
+        if payment.status != Payment.Status.PENDING:
+            payment_event(payment, "callback_repeated", status="cancelled")
             return payment
-        if result.status == "cancelled":
+        payment_event(payment, "cancelled_by_payer")
+        if gateway.name != "stripe":
             set_status(payment, Payment.Status.CANCELLED)
             payment.save(update_fields=["status", "updated_at"])
-            payment_event(payment, "cancelled_by_payer")
-            return payment
-        verification = gateway.verify(payment)
-        payment_event(payment, "verified", paid=verification.paid, amount=verification.amount)
-        if not verification.paid or verification.amount != payment.amount:
-            set_status(payment, Payment.Status.FAILED)
-            payment.save(update_fields=["status", "updated_at"])
-            return payment
-        # The amount credited is ours, from the database; the idempotency key makes a second credit impossible.
-        post_deposit(
-            user=payment.user,
-            amount=payment.amount,
-            currency=payment.currency,
-            gateway=gateway.name,
-            key=f"deposit:{payment.pk}",
-            payment=payment,
-        )
-        set_status(payment, Payment.Status.PAID)
-        payment.gateway_reference = verification.gateway_reference
-        payment.save(update_fields=["status", "gateway_reference", "updated_at"])
-        payment_event(payment, "credited", amount=payment.amount)
-        # What the money was for (a milestone's funding, in workspace) goes on in this same transaction.
-        payment_credited.send(sender=Payment, payment=payment)
+    return payment
+
+
+def payment_webhook(*, gateway_name: str, payload: bytes, signature: str) -> Payment | None:
+    """A gateway's signed server-to-server notice (Stripe's checkout.session.completed): settle the payment it
+    names through the same service as the browser's return. Raises CallbackRejected for a bad or old signature."""
+    gateway = get_gateway(gateway_name)
+    token = gateway.parse_webhook(payload, signature)
+    if token is None:
+        return None  # an event we do not act on
+    payment = Payment.objects.filter(gateway=gateway.name, gateway_token=token).first()
+    if payment is None:
+        logger.warning("A %s webhook names no payment of ours: %s", gateway.name, token)
+        _issue(gateway.name, token, PaymentIssue.Kind.UNKNOWN_HERE, None, {"source": "webhook"})
+        return None
+    return payment_settle(payment=payment, source="webhook")
+
+
+def payment_settle(*, payment: Payment, source: str, now=None) -> Payment:
+    """Ask the gateway about `payment` and act on its answer, once: paid → the wallet is credited (and what the
+    payment was for goes on); a different amount → never credited, flagged to staff; unpaid → nothing, or
+    expired once PAYMENT_EXPIRE_AFTER has passed (the reconciliation); no answer → nothing, asked again later.
+
+    The return, the webhook and the reconciliation all come here, concurrently or repeatedly: the row lock and the
+    ledger's idempotency key (`deposit:<payment>`) credit it once. The payment returned says in `outcome` what
+    this call did ("credited", "expired", or "")."""
+    now = now or timezone.now()
+    if payment.status not in (Payment.Status.PENDING, Payment.Status.EXPIRED):
+        payment_event(payment, "callback_repeated", source=source, status=payment.status)
         return payment
+    gateway = get_gateway(payment.gateway)
+    try:
+        verification = gateway.verify(payment)  # outside the lock: a slow gateway holds no row
+    except GatewayUnavailable as error:
+        logger.warning("Payment %s: %s did not answer (%s)", payment.reference, payment.gateway, error.code)
+        Payment.objects.filter(pk=payment.pk).update(checked_at=now)
+        payment_event(payment, "verify_unavailable", source=source, code=error.code)
+        return Payment.objects.get(pk=payment.pk)
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        payment.checked_at = now
+        payment_event(payment, "verified", source=source, state=verification.state, **verification.evidence)
+        if payment.status not in (Payment.Status.PENDING, Payment.Status.EXPIRED):
+            payment.save(update_fields=["checked_at"])
+            return payment  # settled by a concurrent return, webhook or sweep
+        if verification.paid:
+            _credit(payment, gateway, verification, source)
+            payment.outcome = "credited"
+        elif verification.state == verification.MISMATCH:
+            set_status(payment, Payment.Status.FAILED)
+            payment.save(update_fields=["status", "checked_at", "updated_at"])
+            _issue(payment.gateway, payment.gateway_token or payment.reference, PaymentIssue.Kind.AMOUNT_MISMATCH,
+                   payment, {"source": source, **verification.evidence})  # fmt: skip
+        elif (
+            source == "reconcile"
+            and payment.status == Payment.Status.PENDING
+            and (payment.created_at <= now - settings.PAYMENT_EXPIRE_AFTER)
+        ):
+            set_status(payment, Payment.Status.EXPIRED)
+            payment.save(update_fields=["status", "checked_at", "updated_at"])
+            payment_event(payment, "expired")
+            payment.outcome = "expired"
+        elif source == "callback" and payment.gateway == "sandbox":
+            set_status(payment, Payment.Status.FAILED)  # the sandbox bank answers at once: not paid is final
+            payment.save(update_fields=["status", "checked_at", "updated_at"])
+        else:
+            payment.save(update_fields=["checked_at"])
+    return payment
+
+
+def _credit(payment: Payment, gateway, verification, source: str) -> None:
+    """Credit the wallet with the amount from our database, once; the caller holds the payment's lock."""
+    if payment.status == Payment.Status.EXPIRED:
+        payment_event(payment, "paid_after_expiry")
+    post_deposit(
+        user=payment.user,
+        amount=payment.amount,
+        currency=payment.currency,
+        gateway=gateway.name,
+        key=f"deposit:{payment.pk}",
+        payment=payment,
+    )
+    set_status(payment, Payment.Status.PAID)
+    payment.gateway_reference = verification.gateway_reference[:100]
+    payment.card_mask = verification.card_mask[:32]
+    payment.confirmed_at = payment.checked_at
+    payment.save(update_fields=["status", "gateway_reference", "card_mask", "checked_at", "confirmed_at", "updated_at"])
+    payment_event(payment, "credited", amount=payment.amount)
+    if source != "callback":  # nobody is on the page to read it: the payer is told
+        notify(
+            [payment.user], Notification.Kind.PAYMENT_CONFIRMED, url=payment.next_url or reverse("payment_settings"),
+            amount=payment.amount, currency=payment.currency,
+        )  # fmt: skip
+    # What the money was for (a milestone's funding, in workspace) goes on in this same transaction.
+    payment_credited.send(sender=Payment, payment=payment)
+
+
+@transaction.atomic
+def payment_issue_resolve(*, issue: PaymentIssue, by: User, note: str = "") -> PaymentIssue:
+    """Staff settled the disagreement outside (with the gateway, with the payer): it leaves the open list."""
+    if not by.is_staff:
+        raise NotAllowed(_("Only staff can do this."))
+    issue = PaymentIssue.objects.select_for_update().get(pk=issue.pk)
+    if issue.resolved_at is None:
+        issue.resolved_at, issue.resolved_by, issue.note = timezone.now(), by, note.strip()[:255]
+        issue.save(update_fields=["resolved_at", "resolved_by", "note"])
+    return issue
+
+
+def _issue(gateway: str, token: str, kind: str, payment: Payment | None, evidence: dict) -> PaymentIssue:
+    """Report a disagreement to staff, once (a repeat finds the first report)."""
+    issue, created = PaymentIssue.objects.get_or_create(
+        gateway=gateway, token=token[:100], kind=kind,
+        defaults={"payment": payment, "evidence": {k: str(v) for k, v in evidence.items()}},
+    )  # fmt: skip
+    if created:
+        logger.error("Payment issue: %s", issue)
+        if payment is not None:
+            payment_event(payment, "issue_reported", kind=kind)
+    return issue
 
 
 @transaction.atomic

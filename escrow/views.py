@@ -1,8 +1,10 @@
+import logging
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -19,9 +21,12 @@ from escrow.services import (
     InsufficientFunds,
     payment_callback,
     payment_start,
+    payment_webhook,
     sandbox_bank_answer,
     withdrawal_request,
 )
+
+logger = logging.getLogger(__name__)
 
 
 @login_required
@@ -49,10 +54,9 @@ def top_up(request):
     if not form.is_valid():
         messages.error(request, " ".join(form.errors["amount"]))
         return redirect("payment_settings")
-    callback = request.build_absolute_uri(reverse("payment_callback", args=[settings.PAYMENT_GATEWAY]))
     try:
         _payment, url = payment_start(
-            user=request.user, amount=form.cleaned_data["amount"], callback_url=callback,
+            user=request.user, amount=form.cleaned_data["amount"], site_url=request.build_absolute_uri("/"),
             next_url=reverse("payment_settings"),
         )  # fmt: skip
     except (EscrowError, LookupError) as error:
@@ -79,7 +83,7 @@ def withdraw(request):
     return redirect("payment_settings")
 
 
-@csrf_exempt  # the gateway's redirect carries no CSRF token; the HMAC signature is what is checked
+@csrf_exempt  # the gateway's redirect carries no CSRF token; the gateway itself is asked before anything moves
 @require_http_methods(["GET", "POST"])
 def callback(request, gateway: str):
     params = request.POST if request.method == "POST" else request.GET
@@ -89,12 +93,35 @@ def callback(request, gateway: str):
         return render(request, "400.html", status=400)
     if payment.status == Payment.Status.PAID:
         messages.success(request, _("Your payment is confirmed and added to your balance."))
-    elif payment.status == Payment.Status.CANCELLED:
+    elif payment.status == Payment.Status.CANCELLED or payment.events.filter(event="cancelled_by_payer").exists():
         messages.warning(request, _("The payment was cancelled; nothing was charged."))
+    elif payment.status == Payment.Status.PENDING:
+        minutes = int(settings.PAYMENT_RECONCILE_AFTER.total_seconds() // 60)
+        messages.info(
+            request,
+            _(
+                "We are still checking your payment with the bank. If you paid, it is added to your balance "
+                "within %(minutes)s minutes, and you are told."
+            )
+            % {"minutes": minutes},
+        )
     else:
         messages.error(request, _("The bank did not confirm the payment; nothing was added."))
     target = payment.next_url if url_has_allowed_host_and_scheme(payment.next_url, allowed_hosts=None) else "/"
     return redirect(target or "payment_settings")
+
+
+@csrf_exempt  # signed by the gateway (Stripe-Signature), checked before anything is read
+@require_POST
+def webhook(request, gateway: str):
+    try:
+        payment_webhook(
+            gateway_name=gateway, payload=request.body, signature=request.headers.get("Stripe-Signature", "")
+        )
+    except (CallbackRejected, LookupError, AttributeError) as error:
+        logger.warning("Refused a %s webhook: %s", gateway, error)
+        return HttpResponse(status=400)
+    return HttpResponse(status=200)
 
 
 @require_http_methods(["GET", "POST"])

@@ -84,6 +84,49 @@ def production_configuration(app_configs=None, **kwargs) -> list[checks.CheckMes
             value = getattr(settings, name)
             if value and not _is_web_url(value):
                 errors.append(_error(number, f"{name} is {value!r}, which is not a URL.", f"Set {name} to {example}"))
+    errors += _payment_gateway_errors()
+    return errors
+
+
+# What each real gateway needs to take a payment.
+_GATEWAY_SETTINGS = {
+    "zarinpal": ("ZARINPAL_MERCHANT_ID", "the 36-character merchant id from Zarinpal's panel"),
+    "stripe": ("STRIPE_SECRET_KEY", "the secret API key (sk_live_…) from Stripe's dashboard"),
+}
+
+
+def _payment_gateway_errors() -> list[checks.CheckMessage]:
+    """The site's own currency must be payable through a real gateway with its credentials (the sandbox gives
+    money away); Stripe also needs its webhook secret, or payers who close the tab are credited only later."""
+    errors = []
+    default = settings.DEFAULT_CURRENCY
+    chosen = {**{default: settings.PAYMENT_GATEWAY}, **settings.PAYMENT_GATEWAYS}
+    if chosen[default] not in _GATEWAY_SETTINGS:
+        errors.append(
+            _error(
+                8,
+                f"Payments in {default} go to the {chosen[default]!r} gateway: nobody could pay real money.",
+                f"Set PAYMENT_GATEWAYS to a real gateway for {default}, e.g. PAYMENT_GATEWAYS={default}=zarinpal "
+                "(with ZARINPAL_MERCHANT_ID), and USD=stripe,EUR=stripe for card payments.",
+            )
+        )
+    for currency, name in sorted(chosen.items()):
+        if name in _GATEWAY_SETTINGS and not getattr(settings, _GATEWAY_SETTINGS[name][0]):
+            variable, what = _GATEWAY_SETTINGS[name]
+            errors.append(
+                _error(
+                    9, f"Payments in {currency} go to {name}, but {variable} is not set.", f"Set {variable} to {what}."
+                )
+            )
+        if name == "stripe" and not settings.STRIPE_WEBHOOK_SECRET:
+            errors.append(
+                _error(
+                    9,
+                    f"Payments in {currency} go to stripe, but STRIPE_WEBHOOK_SECRET is not set.",
+                    "Set STRIPE_WEBHOOK_SECRET to the signing secret (whsec_…) of the endpoint "
+                    "https://<your site>/payments/webhook/stripe/ in Stripe's dashboard.",
+                )
+            )
     return errors
 
 

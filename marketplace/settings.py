@@ -203,6 +203,8 @@ CELERY_BEAT_SCHEDULE = {
     "release-due-escrow": {"task": "workspace.tasks.release_due_escrow", "schedule": 60.0},
     # Warn employers a few hours before that release (workspace.services.delivery.warn_before_auto_release).
     "warn-before-auto-release": {"task": "workspace.tasks.warn_before_auto_release", "schedule": 300.0},
+    # Ask the gateways about payments nobody came back for (escrow.reconciliation).
+    "reconcile-payments": {"task": "escrow.tasks.reconcile_payments", "schedule": 120.0},
     # Publish lone reviews whose 14-day window has closed (reviews are double-blind until then).
     "publish-due-reviews": {"task": "reviews.tasks.publish_due_reviews", "schedule": 3600.0},
 }
@@ -349,11 +351,34 @@ UPLOAD_IMAGE_MAX_SIDE = 2400  # larger images are scaled down when re-encoded
 UPLOAD_THUMBNAIL_SIDE = 480
 UPLOAD_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 # Payments. The sandbox gateway gives money away to whoever clicks Pay: off in production unless asked for.
+# Which gateway takes payments in each currency (escrow.gateways), e.g.
+# PAYMENT_GATEWAYS="IRT=zarinpal,USD=stripe,EUR=stripe"; PAYMENT_GATEWAY takes every other currency. The sandbox
+# is the default outside production.
+PAYMENT_GATEWAYS = env.dict("PAYMENT_GATEWAYS", default={})
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="sandbox")
+PAYMENT_GATEWAY_TIMEOUT = env.float("PAYMENT_GATEWAY_TIMEOUT", default=10.0)  # seconds for one call to a gateway
+# Zarinpal (REST API v4). The merchant id is the 36-character code from Zarinpal's panel.
+ZARINPAL_MERCHANT_ID = env.str("ZARINPAL_MERCHANT_ID", default="")
+ZARINPAL_API_BASE = env.str("ZARINPAL_API_BASE", default="https://payment.zarinpal.com/pg/v4/payment/")
+ZARINPAL_STARTPAY_URL = env.str("ZARINPAL_STARTPAY_URL", default="https://payment.zarinpal.com/pg/StartPay/")
+# Stripe Checkout: the secret API key and the webhook endpoint's signing secret (whsec_…).
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
+# Reconciliation (escrow.tasks.reconcile_payments, every few minutes): a payment nobody came back for is asked
+# about after PAYMENT_RECONCILE_AFTER, and given up (expired) once the gateway still says unpaid after
+# PAYMENT_EXPIRE_AFTER; credited payments are confirmed with the gateway once, within PAYMENT_CONFIRM_WITHIN.
+PAYMENT_RECONCILE_AFTER = timedelta(minutes=env.int("PAYMENT_RECONCILE_AFTER_MINUTES", default=5))
+PAYMENT_EXPIRE_AFTER = timedelta(minutes=env.int("PAYMENT_EXPIRE_AFTER_MINUTES", default=60))
+PAYMENT_CONFIRM_WITHIN = timedelta(days=env.int("PAYMENT_CONFIRM_WITHIN_DAYS", default=2))
 SANDBOX_GATEWAY_ENABLED = env.bool("SANDBOX_GATEWAY_ENABLED", default=not PRODUCTION)
 SANDBOX_GATEWAY_SECRET = env.str("SANDBOX_GATEWAY_SECRET", default="")  # default: derived from SECRET_KEY
 PAYMENT_CALLBACK_MAX_AGE = 15 * 60  # seconds a signed callback stays valid
-TOP_UP_LIMITS = {"IRT": (Decimal(10_000), Decimal(500_000_000)), "USD": (Decimal(5), Decimal(50_000))}
+TOP_UP_LIMITS = {
+    "IRT": (Decimal(10_000), Decimal(500_000_000)),
+    "USD": (Decimal(5), Decimal(50_000)),
+    "EUR": (Decimal(5), Decimal(50_000)),
+}
 WITHDRAWAL_MINIMUM = {"IRT": Decimal(100_000), "IRR": Decimal(1_000_000), "USD": Decimal(10), "EUR": Decimal(10)}
 ACCEPTANCE_DAYS = env.int("ACCEPTANCE_DAYS", default=3)  # the employer may cancel an unanswered contract after
 DELIVERABLE_MAX_BYTES = env.int("DELIVERABLE_MAX_BYTES", default=200 * 1024 * 1024)

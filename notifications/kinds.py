@@ -93,6 +93,9 @@ SPECS: dict[str, Spec] = {
     Kind.WITHDRAWAL_PAID: Spec(
         "payments", _("Your withdrawal of %(amount)s is paid to your bank account. Bank reference: %(reference)s.")
     ),
+    Kind.PAYMENT_CONFIRMED: Spec(
+        "payments", _("The bank confirmed your payment of %(amount)s; it is added to your balance.")
+    ),
     Kind.WITHDRAWAL_REJECTED: Spec(
         "payments", _("Your withdrawal of %(amount)s could not be paid and is back in your wallet. %(note)s")
     ),

@@ -78,6 +78,7 @@ class Notification(models.Model):
         DISPUTE_ESCALATED = "dispute_escalated", _("Dispute sent to the platform")
         DISPUTE_RESOLVED = "dispute_resolved", _("Dispute resolved")
         WITHDRAWAL_PAID = "withdrawal_paid", _("Withdrawal paid")
+        PAYMENT_CONFIRMED = "payment_confirmed", _("Payment confirmed by the bank")
         WITHDRAWAL_REJECTED = "withdrawal_rejected", _("Withdrawal returned")
         REVIEW_PUBLISHED = "review_published", _("Review published")
 

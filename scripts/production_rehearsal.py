@@ -253,6 +253,9 @@ class Rehearsal:
             CELERY_VISIBILITY_TIMEOUT="15",
             CELERY_CONCURRENCY="2",
             AWS_CA_BUNDLE=str(self.cert),  # the object store's TLS certificate is our own
+            # A real gateway for toman, as production must have (no payment is made in the rehearsal).
+            PAYMENT_GATEWAYS="IRT=zarinpal",
+            ZARINPAL_MERCHANT_ID="7e5b3c2a-9f41-4d1e-8a6b-2c0f9e7d5a31",
             LOG_LEVEL="INFO",
             PYTHONUNBUFFERED="1",
             **self.s3.storage_env(self.bucket),

@@ -115,10 +115,9 @@ def select_proposal(request, proposal_pk: int):
 def _pay_step(request, milestone: Milestone, step: str):
     """Pay the named step (funding.milestone_pay: from the wallet, or the shortfall through the gateway)."""
     contract_pk = milestone.contract_id
-    callback = request.build_absolute_uri(reverse("payment_callback", args=[settings.PAYMENT_GATEWAY]))
     try:
         outcome = funding.milestone_pay(
-            milestone=milestone, by=request.user, step=step, callback_url=callback,
+            milestone=milestone, by=request.user, step=step, site_url=request.build_absolute_uri("/"),
             next_url=reverse("workspace", args=[contract_pk]),
         )  # fmt: skip
     except NotAllowed as error:

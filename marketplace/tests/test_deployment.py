@@ -49,6 +49,10 @@ def _production_env(tmp_path, **overrides) -> dict:
         S3_ENDPOINT_URL="https://s3.example",
         S3_ACCESS_KEY_ID="hamkar-test",
         S3_SECRET_ACCESS_KEY="hamkar-test-secret",
+        PAYMENT_GATEWAYS="IRT=zarinpal,USD=stripe",
+        ZARINPAL_MERCHANT_ID="7e5b3c2a-9f41-4d1e-8a6b-2c0f9e7d5a31",
+        STRIPE_SECRET_KEY="sk_test_hamkar",
+        STRIPE_WEBHOOK_SECRET="whsec_hamkar",
     )
     for name, value in overrides.items():
         if value is None:
@@ -88,6 +92,9 @@ def test_production_settings_pass_check_deploy(tmp_path):
         ({"S3_ENDPOINT_URL": "s3.example"}, "S3_ENDPOINT_URL is 's3.example'"),
         ({"FILE_STORAGE": "floppy"}, "FILE_STORAGE is 'floppy'"),
         ({"S3_PUBLIC_URL": "cdn.hamkar.example"}, "S3_PUBLIC_URL is 'cdn.hamkar.example'"),
+        ({"PAYMENT_GATEWAYS": None}, "Payments in IRT go to the 'sandbox' gateway"),
+        ({"ZARINPAL_MERCHANT_ID": None}, "Payments in IRT go to zarinpal, but ZARINPAL_MERCHANT_ID is not set"),
+        ({"STRIPE_WEBHOOK_SECRET": None}, "Payments in USD go to stripe, but STRIPE_WEBHOOK_SECRET is not set"),
     ],
 )
 def test_production_refuses_a_half_configuration_and_names_the_variable(tmp_path, overrides, named):

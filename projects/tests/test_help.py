@@ -28,6 +28,10 @@ def test_the_figures_come_from_the_settings(client, settings):
     html = client.get(reverse("help_page", args=["work-guarantee"])).content.decode()
     assert "12% commission" in html and "40% of its amount" in html and "3 days after" in html
     assert "notified 8 hours before" in html
+    settings.PAYMENT_RECONCILE_AFTER = timedelta(minutes=7)
+    settings.PAYMENT_EXPIRE_AFTER = timedelta(minutes=90)
+    html = client.get(reverse("help_page", args=["work-guarantee"])).content.decode()
+    assert "within 7 minutes" in html and "dropped after 90 minutes" in html
     client.cookies["django_language"] = "fa"
     html = client.get(reverse("help_page", args=["settling-my-account"])).content.decode()
     assert "۲۵۰٬۰۰۰ تومان" in html and "۱۲٪" in html

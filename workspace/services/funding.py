@@ -93,7 +93,7 @@ class PayOutcome:
     redirect_url: str = ""
 
 
-def milestone_pay(*, milestone: Milestone, by: User, step: str, callback_url: str, next_url: str) -> PayOutcome:
+def milestone_pay(*, milestone: Milestone, by: User, step: str, site_url: str, next_url: str) -> PayOutcome:
     """The employer's Pay: the named step from the wallet when it covers it; otherwise a gateway payment of the
     shortfall, which funds the step when the gateway confirms it (`fund_from_payment`). A repeat or a step not
     due is refused by `milestone_fund` with its reason, moving nothing."""
@@ -104,8 +104,8 @@ def milestone_pay(*, milestone: Milestone, by: User, step: str, callback_url: st
         milestone_fund(milestone=milestone, by=by, step=step)
         return PayOutcome()
     _payment, url = payment_start(
-        user=by, amount=shortfall, callback_url=callback_url, milestone=milestone, fund_amount=due[1],
-        fund_step=step, next_url=next_url,
+        user=by, amount=shortfall, site_url=site_url, currency=milestone.contract.currency, milestone=milestone,
+        fund_amount=due[1], fund_step=step, next_url=next_url,
     )  # fmt: skip
     return PayOutcome(redirect_url=url)
 

@@ -1,17 +1,9 @@
-"""Payment gateways: one small interface, and the built-in sandbox gateway that implements it.
-
-The protocol every gateway follows (Zarinpal, Stripe Checkout and the sandbox alike):
-1. `start(payment, callback_url)` registers the payment with the gateway and returns the URL to send the
-   browser to;
-2. the gateway sends the browser back to `callback_url` with a signed result;
-3. `parse_callback(params)` checks the signature and returns what the callback claims;
-4. `verify(payment)` asks the gateway itself whether it really holds the money, and how much.
-Only after 4 does escrow.services credit anything, and always the amount from our own database.
-"""
+"""The built-in sandbox gateway: its "bank" page (escrow.views.sandbox_bank) pays or cancels, then calls back
+with an HMAC-signed result, and `verify` reads the sandbox bank's own books. The default for `make run` and the
+tests; production switches it off (SANDBOX_GATEWAY_ENABLED)."""
 
 import hashlib
 import hmac
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 
@@ -19,33 +11,13 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from escrow.gateways.base import CallbackRejected, CallbackResult, Verification
 from escrow.models import SandboxBankTransaction
 
 
-class CallbackRejected(Exception):
-    """The callback is not to be trusted (bad signature, stale, malformed). Nothing is credited."""
-
-
-@dataclass(frozen=True)
-class CallbackResult:
-    reference: str
-    amount: Decimal
-    status: str  # "paid" or "cancelled"
-    timestamp: int
-
-
-@dataclass(frozen=True)
-class Verification:
-    paid: bool
-    amount: Decimal
-    gateway_reference: str
-
-
 class SandboxGateway:
-    """A gateway inside the app: its "bank" page (escrow.views.sandbox_bank) pays or cancels, then calls back
-    with an HMAC-signed result, and `verify` reads the sandbox bank's own books."""
-
     name = "sandbox"
+    currencies = None  # any
 
     @staticmethod
     def _secret() -> bytes:
@@ -87,22 +59,14 @@ class SandboxGateway:
             raise CallbackRejected("stale callback")
         if status not in ("paid", "cancelled"):
             raise CallbackRejected("unknown status")
-        return CallbackResult(reference=reference, amount=amount, status=status, timestamp=timestamp)
+        return CallbackResult(status=status, reference=reference, amount=amount)
 
     def verify(self, payment) -> Verification:
         record = SandboxBankTransaction.objects.filter(reference=payment.reference).first()
-        if record is None:
-            return Verification(paid=False, amount=Decimal(0), gateway_reference="")
+        if record is None or record.status != SandboxBankTransaction.Status.PAID:
+            return Verification(Verification.UNPAID, evidence={"sandbox": record.status if record else "unknown"})
+        state = Verification.PAID if record.amount == payment.amount else Verification.MISMATCH
         return Verification(
-            paid=record.status == "paid", amount=record.amount, gateway_reference=f"SANDBOX-{record.pk}"
-        )
-
-
-GATEWAYS = {"sandbox": SandboxGateway}
-
-
-def get_gateway(name: str | None = None):
-    name = name or settings.PAYMENT_GATEWAY
-    if name == "sandbox" and not settings.SANDBOX_GATEWAY_ENABLED:
-        raise LookupError("the sandbox gateway is switched off (SANDBOX_GATEWAY_ENABLED)")
-    return GATEWAYS[name]()
+            state, amount=record.amount, gateway_reference=f"SANDBOX-{record.pk}",
+            card_mask=f"************{record.card_last4}" if record.card_last4 else "",
+        )  # fmt: skip
