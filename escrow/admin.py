@@ -2,9 +2,15 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from escrow.models import Account, Entry, Payment, PaymentEvent, PaymentIssue, Transaction, Withdrawal
+from escrow.models import Account, Entry, Payment, PaymentEvent, PaymentIssue, PayoutBatch, Transaction, Withdrawal
+from escrow.payouts import payout_batch_create, payout_batch_file, payout_batch_import
 from escrow.services import payment_issue_resolve, withdrawal_mark_paid, withdrawal_reject
 from marketplace.errors import DomainError
 
@@ -131,14 +137,29 @@ class WithdrawalAdmin(admin.ModelAdmin):
 
     form = WithdrawalForm
     change_form_template = "admin/escrow/withdrawal/change_form.html"
-    list_display = ["id", "user", "amount", "currency", "status", "created_at", "processed_at"]
+    list_display = ["id", "user", "amount", "currency", "status", "batch", "created_at", "processed_at"]
     list_filter = ["status", "currency"]
     search_fields = ["user__email", "sheba", "bank_reference"]
-    list_select_related = ["user"]
+    list_select_related = ["user", "batch"]
     readonly_fields = [
-        "user", "amount", "currency", "status", "sheba", "card_number", "account_holder",
+        "user", "amount", "currency", "status", "batch", "sheba", "card_number", "account_holder",
         "processed_by", "created_at", "processed_at",
     ]  # fmt: skip
+    actions = ["make_payout_batch"]
+
+    @admin.action(description=_("Send the selected withdrawals to the bank as a payout batch"))
+    def make_payout_batch(self, request, queryset):
+        try:
+            batch = payout_batch_create(withdrawals=list(queryset), by=request.user)
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return None
+        self.message_user(
+            request, _("Payout batch %(batch)s is made: download its file for the bank.") % {"batch": batch.reference},
+            messages.SUCCESS,
+        )  # fmt: skip
+        return HttpResponseRedirect(reverse("admin:escrow_payoutbatch_change", args=[batch.pk]))
+
     fields = [*readonly_fields, "bank_reference", "staff_note"]
 
     def has_add_permission(self, request):
@@ -148,7 +169,7 @@ class WithdrawalAdmin(admin.ModelAdmin):
         return False
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and obj.status != Withdrawal.Status.REQUESTED:
+        if obj is not None and obj.status not in Withdrawal.OPEN:
             return self.fields
         return self.readonly_fields
 
@@ -168,3 +189,93 @@ class WithdrawalAdmin(admin.ModelAdmin):
 
     def log_change(self, request, obj, message):
         return super().log_change(request, obj, message or "processed")
+
+
+class BatchWithdrawalInline(admin.TabularInline):
+    model = Withdrawal
+    fields = ["id", "user", "amount", "sheba", "account_holder", "status", "bank_reference", "staff_note"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ResultFileForm(forms.Form):
+    result_file = forms.FileField(label=_("The bank's result file (CSV)"))
+
+
+@admin.register(PayoutBatch)
+class PayoutBatchAdmin(ReadOnlyAdmin):
+    """A payout batch: download its transfer file for the bank's group Paya, then upload the bank's result file;
+    each line pays or returns its withdrawal (escrow.payouts has both layouts)."""
+
+    change_form_template = "admin/escrow/payoutbatch/change_form.html"
+    list_display = ["reference", "currency", "status", "created_by", "created_at", "settled_at"]
+    list_filter = ["status", "currency"]
+    fields = ["reference", "currency", "status", "total", "created_by", "created_at", "settled_at", "import_history"]
+    readonly_fields = fields
+    inlines = [BatchWithdrawalInline]
+
+    @admin.display(description=_("total"))
+    def total(self, obj):
+        total = sum(w.amount for w in obj.withdrawals.all())
+        return f"{total:,} {obj.currency} · {obj.withdrawals.count()}"
+
+    @admin.display(description=_("result files imported"))
+    def import_history(self, obj):
+        return format_html_join(
+            "", "<div>{} · {} {} · {} {} · {} {}{}</div>",
+            (
+                (
+                    entry["at"][:16].replace("T", " "), entry["paid"], _("paid"), entry["returned"], _("returned"),
+                    entry["unchanged"], _("unchanged"),
+                    format_html_join("", "<br>{}", ((p,) for p in entry["problems"])),
+                )
+                for entry in obj.imports
+            ),
+        )  # fmt: skip
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/file/", self.admin_site.admin_view(self.transfer_file), name="escrow_payoutbatch_file"),
+            path("<int:pk>/result/", self.admin_site.admin_view(self.result_file), name="escrow_payoutbatch_result"),
+            *super().get_urls(),
+        ]
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "result_form": ResultFileForm()}
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def transfer_file(self, request, pk: int):
+        if not request.user.is_staff:
+            raise PermissionDenied
+        batch = get_object_or_404(PayoutBatch, pk=pk)
+        response = HttpResponse(payout_batch_file(batch=batch), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{batch.reference}.csv"'
+        return response
+
+    def result_file(self, request, pk: int):
+        if request.method != "POST" or not request.user.is_staff:
+            raise PermissionDenied
+        batch = get_object_or_404(PayoutBatch, pk=pk)
+        form = ResultFileForm(request.POST, request.FILES)
+        if not form.is_valid():
+            self.message_user(request, _("Choose the bank's result file."), messages.ERROR)
+        elif form.cleaned_data["result_file"].size > 5 * 1024 * 1024:
+            self.message_user(request, _("This file is too large to be a result file."), messages.ERROR)
+        else:
+            try:
+                report = payout_batch_import(
+                    batch=batch, by=request.user, content=form.cleaned_data["result_file"].read()
+                )
+            except DomainError as error:
+                self.message_user(request, error.message, messages.ERROR)
+            else:
+                summary = _("%(paid)s paid, %(returned)s returned, %(unchanged)s unchanged.") % report.as_dict()
+                self.message_user(request, summary, messages.WARNING if report.problems else messages.SUCCESS)
+                for problem in report.problems:
+                    self.message_user(request, problem, messages.WARNING)
+        return HttpResponseRedirect(reverse("admin:escrow_payoutbatch_change", args=[batch.pk]))

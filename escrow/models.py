@@ -257,17 +257,52 @@ class SandboxBankTransaction(models.Model):
         return Money(self.amount, self.currency)
 
 
+class PayoutBatch(models.Model):
+    """Withdrawals sent to the bank together as one group transfer (Paya) file; the bank's result file then
+    says, line by line, which were paid (with the bank's tracking number) and which came back (escrow.payouts)."""
+
+    class Status(models.TextChoices):
+        SENT = "sent", _("Sent to the bank")
+        SETTLED = "settled", _("Settled")
+
+    ALLOWED_TRANSITIONS = {Status.SENT: {Status.SETTLED}, Status.SETTLED: set()}
+
+    currency = models.CharField(_("currency"), max_length=3)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.SENT)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("made"), auto_now_add=True)
+    settled_at = models.DateTimeField(_("settled"), null=True, blank=True)
+    # Every result file imported, with what each line did (the batch's history).
+    imports = models.JSONField(_("result files imported"), default=list)
+
+    class Meta:
+        verbose_name = _("payout batch")
+        verbose_name_plural = _("payout batches")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        return f"HMK-B{self.pk}"
+
+
 class Withdrawal(models.Model):
     class Status(models.TextChoices):
         REQUESTED = "requested", _("Requested")
+        SENT = "sent", _("Sent to the bank")
         PAID = "paid", _("Paid")
-        REJECTED = "rejected", _("Rejected")
+        REJECTED = "rejected", _("Returned to the wallet")
 
     ALLOWED_TRANSITIONS = {
-        Status.REQUESTED: {Status.PAID, Status.REJECTED},
+        Status.REQUESTED: {Status.SENT, Status.PAID, Status.REJECTED},
+        Status.SENT: {Status.PAID, Status.REJECTED},
         Status.PAID: set(),
         Status.REJECTED: set(),
     }
+    # Not yet paid or returned: the money waits in the user's "awaiting payout" account.
+    OPEN = [Status.REQUESTED, Status.SENT]
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="withdrawals")
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
@@ -279,6 +314,10 @@ class Withdrawal(models.Model):
     account_holder = models.CharField(_("account holder"), max_length=100)
     bank_reference = models.CharField(_("bank reference"), max_length=100, blank=True)
     staff_note = models.CharField(_("note to the user"), max_length=255, blank=True)
+    batch = models.ForeignKey(
+        PayoutBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="withdrawals",
+        verbose_name=_("payout batch"),
+    )  # fmt: skip
     processed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -293,6 +332,11 @@ class Withdrawal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.amount} {self.currency}"
+
+    @property
+    def reference(self) -> str:
+        """Ours, on the bank's transfer line (شناسه واریز) and back on its result line."""
+        return f"HMK-W{self.pk}"
 
     @property
     def amount_money(self) -> Money:

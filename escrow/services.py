@@ -365,14 +365,16 @@ def withdrawal_mark_paid(*, withdrawal: Withdrawal, by: User, bank_reference: st
     """Staff paid it at the bank: payout −X, clearing +X, with the bank's reference."""
     bank_reference = bank_reference.strip()[:100]
     current = Withdrawal.objects.get(pk=withdrawal.pk)
-    if not bank_reference and current.status == Withdrawal.Status.REQUESTED:
+    if not bank_reference and current.status in Withdrawal.OPEN:
         raise EscrowError(_("Give the bank's reference for the transfer."))
     return _withdrawal_process(withdrawal=withdrawal, by=by, to=Withdrawal.Status.PAID, bank_reference=bank_reference)
 
 
 @transaction.atomic
-def withdrawal_reject(*, withdrawal: Withdrawal, by: User, note: str = "") -> Withdrawal:
-    """Staff could not pay it: payout −X, back to the wallet +X, with a note for the user."""
+def withdrawal_reject(*, withdrawal: Withdrawal, by: User, note: str = "", bank_reference: str = "") -> Withdrawal:
+    """Staff could not pay it, or the bank returned it: payout −X, back to the wallet +X, with a note for the
+    user (and the bank's tracking number of the returned transfer, when there is one)."""
     return _withdrawal_process(
-        withdrawal=withdrawal, by=by, to=Withdrawal.Status.REJECTED, staff_note=note.strip()[:255]
-    )
+        withdrawal=withdrawal, by=by, to=Withdrawal.Status.REJECTED, staff_note=note.strip()[:255],
+        bank_reference=bank_reference.strip()[:100],
+    )  # fmt: skip

@@ -370,6 +370,9 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
 # PAYMENT_EXPIRE_AFTER; credited payments are confirmed with the gateway once, within PAYMENT_CONFIRM_WITHIN.
 PAYMENT_RECONCILE_AFTER = timedelta(minutes=env.int("PAYMENT_RECONCILE_AFTER_MINUTES", default=5))
 PAYMENT_EXPIRE_AFTER = timedelta(minutes=env.int("PAYMENT_EXPIRE_AFTER_MINUTES", default=60))
+# How many working days a withdrawal takes to reach the bank account once sent (said on the help page; staff
+# send a payout batch every working day, escrow.payouts).
+PAYOUT_WORKING_DAYS = env.int("PAYOUT_WORKING_DAYS", default=1)
 PAYMENT_CONFIRM_WITHIN = timedelta(days=env.int("PAYMENT_CONFIRM_WITHIN_DAYS", default=2))
 SANDBOX_GATEWAY_ENABLED = env.bool("SANDBOX_GATEWAY_ENABLED", default=not PRODUCTION)
 SANDBOX_GATEWAY_SECRET = env.str("SANDBOX_GATEWAY_SECRET", default="")  # default: derived from SECRET_KEY
