@@ -175,7 +175,6 @@ def zarinpal(settings):
     settings.ZARINPAL_API_BASE = server.api_base
     settings.ZARINPAL_STARTPAY_URL = server.startpay
     settings.PAYMENT_GATEWAY_TIMEOUT = 1.0
-    settings.CSP_EXTRA_FORM_ACTION = [server.base]
     yield server
     server.stop()
 
@@ -191,6 +190,7 @@ def stripe_server(settings):
     settings.STRIPE_SECRET_KEY = server.SECRET_KEY
     settings.STRIPE_WEBHOOK_SECRET = server.WEBHOOK_SECRET
     settings.STRIPE_API_BASE = server.base
+    settings.STRIPE_CHECKOUT_ORIGIN = server.base
     settings.PAYMENT_GATEWAY_TIMEOUT = 1.0
     yield server
     server.stop()

@@ -25,8 +25,19 @@ def content_security_policy() -> str:
         public = urlsplit(storages["default"].url("csp-probe"))
         policy["img-src"].append(f"{public.scheme}://{public.netloc}")
     policy["img-src"] += getattr(settings, "CSP_EXTRA_IMG_SRC", [])
-    policy["form-action"] += getattr(settings, "CSP_EXTRA_FORM_ACTION", [])
+    policy["form-action"] += getattr(settings, "CSP_EXTRA_FORM_ACTION", []) + _gateway_origins()
     return "; ".join(f"{directive} {' '.join(dict.fromkeys(sources))}" for directive, sources in policy.items())
+
+
+def _gateway_origins() -> list[str]:
+    """The payment gateways' pages a Pay form is redirected to (form-action follows redirects)."""
+    used = {settings.PAYMENT_GATEWAY, *settings.PAYMENT_GATEWAYS.values()}
+    pages = {"zarinpal": settings.ZARINPAL_STARTPAY_URL, "stripe": settings.STRIPE_CHECKOUT_ORIGIN}
+    origins = []
+    for name in sorted(used & pages.keys()):
+        parts = urlsplit(pages[name])
+        origins.append(f"{parts.scheme}://{parts.netloc}")
+    return origins
 
 
 @receiver(setting_changed)

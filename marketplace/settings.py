@@ -365,6 +365,7 @@ ZARINPAL_STARTPAY_URL = env.str("ZARINPAL_STARTPAY_URL", default="https://paymen
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
+STRIPE_CHECKOUT_ORIGIN = env.str("STRIPE_CHECKOUT_ORIGIN", default="https://checkout.stripe.com")  # the payer's page
 # Reconciliation (escrow.tasks.reconcile_payments, every few minutes): a payment nobody came back for is asked
 # about after PAYMENT_RECONCILE_AFTER, and given up (expired) once the gateway still says unpaid after
 # PAYMENT_EXPIRE_AFTER; credited payments are confirmed with the gateway once, within PAYMENT_CONFIRM_WITHIN.

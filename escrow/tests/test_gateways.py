@@ -407,3 +407,10 @@ def test_reconcile_payments_command_prints_what_it_did(zarinpal, capsys):
     zarinpal.answer(authority, "pay")
     call_command("reconcile_payments")
     assert "0 credited" in capsys.readouterr().out  # too early: the payer may still come back
+
+
+@pytest.mark.django_db
+def test_the_pay_forms_may_be_redirected_to_the_configured_gateways_pages(client, zarinpal, stripe_server):
+    policy = client.get(reverse("home"))["Content-Security-Policy"]
+    form_action = next(part for part in policy.split("; ") if part.startswith("form-action"))
+    assert zarinpal.base in form_action and stripe_server.base in form_action
