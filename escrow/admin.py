@@ -1,5 +1,7 @@
 """The ledger in the admin: read-only. Withdrawals are processed here, through escrow.services."""
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -8,11 +10,14 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from djmoney.money import Money
 
 from escrow.models import Account, Entry, Payment, PaymentEvent, PaymentIssue, PayoutBatch, Transaction, Withdrawal
 from escrow.payouts import payout_batch_create, payout_batch_file, payout_batch_import
 from escrow.services import payment_issue_resolve, withdrawal_mark_paid, withdrawal_reject
 from marketplace.errors import DomainError
+from marketplace.templatetags.l10n_fa import money
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -213,16 +218,26 @@ class PayoutBatchAdmin(ReadOnlyAdmin):
     each line pays or returns its withdrawal (escrow.payouts has both layouts)."""
 
     change_form_template = "admin/escrow/payoutbatch/change_form.html"
-    list_display = ["reference", "currency", "status", "created_by", "created_at", "settled_at"]
+    list_display = ["batch_reference", "currency", "status", "created_by", "created_at", "settled_at"]
     list_filter = ["status", "currency"]
-    fields = ["reference", "currency", "status", "total", "created_by", "created_at", "settled_at", "import_history"]
+    fields = [
+        "batch_reference", "currency", "status", "total", "created_by", "created_at", "settled_at", "import_history"
+    ]  # fmt: skip
     readonly_fields = fields
     inlines = [BatchWithdrawalInline]
 
+    @admin.display(description=_("reference"))
+    def batch_reference(self, obj):
+        return obj.reference
+
     @admin.display(description=_("total"))
     def total(self, obj):
-        total = sum(w.amount for w in obj.withdrawals.all())
-        return f"{total:,} {obj.currency} · {obj.withdrawals.count()}"
+        withdrawals = list(obj.withdrawals.all())
+        amount = money(Money(sum((w.amount for w in withdrawals), Decimal(0)), obj.currency))
+        count = ngettext("%(count)s withdrawal", "%(count)s withdrawals", len(withdrawals)) % {
+            "count": len(withdrawals)
+        }
+        return f"{amount} · {count}"
 
     @admin.display(description=_("result files imported"))
     def import_history(self, obj):

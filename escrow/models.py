@@ -269,7 +269,9 @@ class PayoutBatch(models.Model):
 
     currency = models.CharField(_("currency"), max_length=3)
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.SENT)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("made by")
+    )
     created_at = models.DateTimeField(_("made"), auto_now_add=True)
     settled_at = models.DateTimeField(_("settled"), null=True, blank=True)
     # Every result file imported, with what each line did (the batch's history).
