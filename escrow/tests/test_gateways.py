@@ -414,3 +414,31 @@ def test_the_pay_forms_may_be_redirected_to_the_configured_gateways_pages(client
     policy = client.get(reverse("home"))["Content-Security-Policy"]
     form_action = next(part for part in policy.split("; ") if part.startswith("form-action"))
     assert zarinpal.base in form_action and stripe_server.base in form_action
+
+
+@pytest.mark.django_db
+def test_a_payment_credited_here_that_the_gateway_does_not_know_is_reported(zarinpal):
+    payer, client = _payer()
+    payment, authority = _zarinpal_top_up(client, zarinpal)
+    zarinpal.answer(authority, "pay")
+    _back(client, zarinpal.return_url(authority))
+    # Credited before confirmations were recorded (an older payment), and Zarinpal no longer knows it.
+    Payment.objects.filter(pk=payment.pk).update(confirmed_at=None)
+    del zarinpal.payments[authority]
+    report = payments_reconcile(now=_later(10))
+    assert report.issues == 1 and report.confirmed == 0
+    issue = PaymentIssue.objects.get()
+    assert (issue.kind, issue.payment_id) == (PaymentIssue.Kind.UNKNOWN_THERE, payment.pk)
+    assert _wallet(payer) == 500_000  # nothing is taken back by a report
+
+
+@pytest.mark.django_db
+def test_a_credited_payment_the_gateway_confirms_is_marked_confirmed_once(zarinpal):
+    _, client = _payer()
+    payment, authority = _zarinpal_top_up(client, zarinpal)
+    zarinpal.answer(authority, "pay")
+    _back(client, zarinpal.return_url(authority))
+    Payment.objects.filter(pk=payment.pk).update(confirmed_at=None)
+    assert payments_reconcile(now=_later(10)).confirmed == 1  # Zarinpal answers 101: verified before
+    assert Payment.objects.get(pk=payment.pk).confirmed_at is not None
+    assert payments_reconcile(now=_later(20)).confirmed == 0
