@@ -91,7 +91,10 @@ def callback(request, gateway: str):
         payment = payment_callback(gateway_name=gateway, params=params)
     except (CallbackRejected, LookupError, KeyError):
         return render(request, "400.html", status=400)
-    if payment.status == Payment.Status.PAID:
+    if payment.status == Payment.Status.PAID and getattr(payment, "outcome", "") != "credited":
+        # A reload, the Back button, or the webhook was first: nothing was added by this visit.
+        messages.info(request, _("This payment was already confirmed and added to your balance."))
+    elif payment.status == Payment.Status.PAID:
         messages.success(request, _("Your payment is confirmed and added to your balance."))
     elif payment.status == Payment.Status.CANCELLED or payment.events.filter(event="cancelled_by_payer").exists():
         messages.warning(request, _("The payment was cancelled; nothing was charged."))

@@ -63,7 +63,10 @@ SPECS: dict[str, Spec] = {
     Kind.PHASING_REJECTED: Spec("contracts", _("%(name)s rejected your phasing of “%(project)s”.")),
     Kind.PHASES_REASSIGNED: Spec(
         "contracts",
-        _("The remaining phases of “%(project)s” were given to another freelancer. What you were paid stays yours."),
+        _(
+            "Phases %(phases)s of “%(project)s” were given to another freelancer; the rest of your contract is "
+            "unchanged, and what you were paid stays yours."
+        ),
     ),
     Kind.DELIVERED: Spec("contracts", _("%(name)s delivered %(work)s. Review it in the workspace.")),
     Kind.UPFRONT_PAID: Spec(

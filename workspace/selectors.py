@@ -64,10 +64,18 @@ class Budget:
 
 def project_budget(*, project: Project) -> Budget:
     """Total budget = in escrow + paid in phases + remaining + refunded, always (cancelled phases count nowhere)."""
-    sums = (
-        Milestone.objects.filter(contract__project=project)
-        .exclude(status=Milestone.Status.CANCELLED)
-        .aggregate(total=Sum("amount"), funded=Sum("funded"), released=Sum("released"), refunded=Sum("refunded"))
+    return _budget(Milestone.objects.filter(contract__project=project))
+
+
+def contract_budget(*, contract: Contract) -> Budget:
+    """The same figures for one contract: what its workspace shows (a later freelancer sees their own phases,
+    not what was paid to someone else)."""
+    return _budget(Milestone.objects.filter(contract=contract))
+
+
+def _budget(milestones) -> Budget:
+    sums = milestones.exclude(status=Milestone.Status.CANCELLED).aggregate(
+        total=Sum("amount"), funded=Sum("funded"), released=Sum("released"), refunded=Sum("refunded")
     )
     total, funded = sums["total"] or Decimal(0), sums["funded"] or Decimal(0)
     released, refunded = sums["released"] or Decimal(0), sums["refunded"] or Decimal(0)

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -18,7 +19,7 @@ from reviews.forms import EmployerReviewForm, FreelancerReviewForm
 from reviews.services import review_window_open
 from workspace.forms import DisputeAnswerForm, DisputeForm, UploadForm
 from workspace.models import Contract, Deliverable, Dispute, Milestone
-from workspace.selectors import project_budget, workspace_contract
+from workspace.selectors import contract_budget, workspace_contract
 from workspace.services import choosing, delivery, disputes, funding, rules
 
 
@@ -85,7 +86,7 @@ def workspace(request, pk: int):
             "published_reviews": [r for r in reviews if r.published_at],
             "phases": phases,
             "phased": len(phases) > 1 or (phases and phases[0]["milestone"].upfront_share == 1),
-            "budget": project_budget(project=contract.project),
+            "budget": contract_budget(contract=contract),
             "events": events,
             "upload_form": UploadForm(),
             "dispute_form": DisputeForm(),
@@ -107,7 +108,23 @@ def select_proposal(request, proposal_pk: int):
     except NotAllowed as error:
         raise PermissionDenied(error.message) from error
     except DomainError as error:
-        messages.error(request, error.message)
+        running = (
+            Contract.objects.filter(project_id=proposal.project_id, employer=request.user)
+            .exclude(status__in=[Contract.Status.CANCELLED, Contract.Status.COMPLETED])
+            .first()
+        )
+        if running is None:
+            messages.error(request, error.message)
+        else:  # chosen already (a second tab, the Back button): say where the contract is
+            messages.info(
+                request,
+                format_html(
+                    '{} <a href="{}">{}</a>',
+                    _("You already chose a freelancer for this project."),
+                    reverse("workspace", args=[running.pk]),
+                    _("Open the workspace"),
+                ),
+            )
         return redirect("project_proposals", pk=proposal.project_id)
     return _pay_step(request, contract.milestones.get(), "upfront")
 

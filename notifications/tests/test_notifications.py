@@ -110,12 +110,13 @@ def test_the_email_is_in_the_recipients_language_and_the_centre_in_the_readers(d
 def test_every_kind_has_a_sentence_in_both_languages_showing_each_detail_it_names(db):
     """Each placeholder a sentence names (in English and in its Persian translation) shows its value."""
     params = {"name": "Sara", "project": "Rug shop", "phase": "Design", "amount": "500000", "currency": "IRT",
-              "rating": "3", "when": "2026-11-22T10:00:00+00:00", "reference": "B-1", "note": "Closed"}  # fmt: skip
+              "rating": "3", "when": "2026-11-22T10:00:00+00:00", "reference": "B-1", "note": "Closed",
+              "phases": "2. Build"}  # fmt: skip
     shown = {
         "en": {"name": "Sara", "project": "Rug shop", "amount": "500,000 toman", "rating": "3", "reference": "B-1",
-               "note": "Closed", "work": "“Design” of “Rug shop”", "when": "2026"},
+               "note": "Closed", "work": "“Design” of “Rug shop”", "when": "2026", "phases": "2. Build"},
         "fa": {"name": "Sara", "project": "Rug shop", "amount": "۵۰۰٬۰۰۰ تومان", "rating": "۳", "reference": "B-1",
-               "note": "Closed", "work": "«Design» از «Rug shop»", "when": "۱۴۰۵"},
+               "note": "Closed", "work": "«Design» از «Rug shop»", "when": "۱۴۰۵", "phases": "۲. Build"},
     }  # fmt: skip
     for kind in K:
         texts = SPECS[kind].text if isinstance(SPECS[kind].text, dict) else {"": SPECS[kind].text}

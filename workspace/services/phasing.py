@@ -113,11 +113,13 @@ def phasing_offer_accept(*, offer: PhasingOffer, by: User, version: int) -> Cont
     if offer.status != PhasingOffer.Status.SENT or offer.version != version:
         raise InvalidTransition(_("The employer has changed this offer since; read the new version first."))
     phases = list(offer.phases.all())
-    earlier_contracts = {}
+    earlier_contracts, moved, numbers = {}, {}, {}
     for phase in phases:
         if phase.replaces_id:
             old = lock_milestone(phase.replaces_id)
             earlier_contracts[old.contract_id] = old.contract
+            moved.setdefault(old.contract_id, []).append(old)
+            numbers[phase.pk] = old.position  # the project's phase number stays the phase's name
             if old.status != Milestone.Status.PENDING or old.funded:
                 raise InvalidTransition(_("A phase of this offer has been paid meanwhile; ask for a new offer."))
             before = milestone_set_status(old, Milestone.Status.CANCELLED)
@@ -131,7 +133,7 @@ def phasing_offer_accept(*, offer: PhasingOffer, by: User, version: int) -> Cont
     )  # fmt: skip
     for phase in phases:
         milestone = Milestone.objects.create(
-            contract=contract, position=phase.position, title=phase.title, scope=phase.scope,
+            contract=contract, position=numbers.get(phase.pk, phase.position), title=phase.title, scope=phase.scope,
             due_date=phase.due_date, amount=phase.amount, upfront_share=Decimal(1),
         )  # fmt: skip
         record_event(milestone, MilestoneEvent.Kind.CREATED, actor=by, amount=phase.amount)
@@ -140,6 +142,7 @@ def phasing_offer_accept(*, offer: PhasingOffer, by: User, version: int) -> Cont
         notify(
             [earlier.freelancer], Notification.Kind.PHASES_REASSIGNED, actor=project.owner,
             url=reverse("workspace", args=[earlier.pk]), project=project.title,
+            phases=", ".join(f"{m.position}. {m.title}" for m in sorted(moved[earlier.pk], key=lambda m: m.position)),
         )  # fmt: skip
     set_status(offer, PhasingOffer.Status.ACCEPTED)
     offer.answered_at = timezone.now()

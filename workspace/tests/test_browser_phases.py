@@ -147,8 +147,11 @@ def test_phase_two_goes_to_a_second_freelancer(browser, site, language):
     newcomer.on("dialog", lambda dialog: dialog.accept())
     newcomer.click("[data-testid=phasing-accept]")
     newcomer.wait_for_url(re.compile(r"/workspace/\d+/$"))
-    assert _figures(newcomer) == (20, 0, 5, 15)
+    # Their own contract's figures, not what was paid to the first freelancer (issue 15, item 8); the
+    # project's phase numbers stay.
+    assert _figures(newcomer) == (15, 0, 0, 15)
     assert newcomer.locator("[data-phase]").count() == 2
+    assert [newcomer.get_attribute(f"[data-phase] >> nth={n}", "data-phase") for n in (0, 1)] == ["2", "3"]
 
     # The first freelancer keeps phase 1 (paid) and can no longer work on phases 2 and 3.
     veteran = page_as(browser, site, first.freelancer, language)
