@@ -17,7 +17,7 @@ from escrow.models import Account, Entry, Payment, PaymentEvent, PaymentIssue, P
 from escrow.payouts import payout_batch_create, payout_batch_file, payout_batch_import
 from escrow.services import payment_issue_resolve, withdrawal_mark_paid, withdrawal_reject
 from marketplace.errors import DomainError
-from marketplace.templatetags.l10n_fa import money
+from marketplace.templatetags.l10n_fa import digits, money
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -235,7 +235,7 @@ class PayoutBatchAdmin(ReadOnlyAdmin):
         withdrawals = list(obj.withdrawals.all())
         amount = money(Money(sum((w.amount for w in withdrawals), Decimal(0)), obj.currency))
         count = ngettext("%(count)s withdrawal", "%(count)s withdrawals", len(withdrawals)) % {
-            "count": len(withdrawals)
+            "count": digits(len(withdrawals))
         }
         return f"{amount} · {count}"
 
