@@ -128,7 +128,9 @@ class Payment(models.Model):
         Status.CREATED: {Status.PENDING, Status.CANCELLED, Status.FAILED},
         Status.PENDING: {Status.PAID, Status.CANCELLED, Status.FAILED, Status.EXPIRED},
         Status.PAID: set(),
-        Status.CANCELLED: set(),
+        # The gateway itself lists it as paid after the return said cancelled (a second try on the gateway's page,
+        # or a forged "cancelled" return): what the gateway holds is credited.
+        Status.CANCELLED: {Status.PAID},
         Status.FAILED: set(),
         # The gateway confirmed it after we had given up (the payer paid at the last moment): it is credited.
         Status.EXPIRED: {Status.PAID},
@@ -201,7 +203,6 @@ class PaymentIssue(models.Model):
         AMOUNT_MISMATCH = "amount_mismatch", _("Paid at the gateway, but not the amount asked")
         UNKNOWN_HERE = "unknown_here", _("Paid at the gateway, unknown here")
         UNKNOWN_THERE = "unknown_there", _("Credited here, unknown at the gateway")
-        PAID_AFTER_CANCEL = "paid_after_cancel", _("Paid at the gateway after it was cancelled here")
 
     gateway = models.CharField(_("gateway"), max_length=30)
     token = models.CharField(_("gateway token"), max_length=100, blank=True)

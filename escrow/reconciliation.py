@@ -82,11 +82,10 @@ def payments_reconcile(*, now=None) -> ReconcileReport:
                 _issue(name, item.token, PaymentIssue.Kind.UNKNOWN_HERE, None, {"amount": item.amount})
             elif payment.created_at > due:
                 continue  # its payer may be on the way back; asked about next time
-            elif payment.status in (Payment.Status.PENDING, Payment.Status.EXPIRED):
+            elif payment.status in (Payment.Status.PENDING, Payment.Status.EXPIRED, Payment.Status.CANCELLED):
+                # Listed as paid by the gateway itself: verified and credited, even after a "cancelled" return.
                 report.asked += 1
                 _count(report, payment_settle(payment=payment, source="reconcile", now=now))
-            elif payment.status == Payment.Status.CANCELLED:
-                _issue(name, item.token, PaymentIssue.Kind.PAID_AFTER_CANCEL, payment, {"amount": item.amount})
 
     # 3. Credited here, not yet confirmed by the gateway (credited before confirmation was recorded).
     unconfirmed = Payment.objects.filter(

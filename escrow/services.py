@@ -166,7 +166,11 @@ def payment_settle(*, payment: Payment, source: str, now=None) -> Payment:
     ledger's idempotency key (`deposit:<payment>`) credit it once. The payment returned says in `outcome` what
     this call did ("credited", "expired", or "")."""
     now = now or timezone.now()
-    if payment.status not in (Payment.Status.PENDING, Payment.Status.EXPIRED):
+    # A cancelled payment is asked about again only when the gateway itself lists it as paid (the reconciliation).
+    open_ = (Payment.Status.PENDING, Payment.Status.EXPIRED) + (
+        (Payment.Status.CANCELLED,) if source == "reconcile" else ()
+    )
+    if payment.status not in open_:
         payment_event(payment, "callback_repeated", source=source, status=payment.status)
         return payment
     gateway = get_gateway(payment.gateway)
@@ -181,7 +185,7 @@ def payment_settle(*, payment: Payment, source: str, now=None) -> Payment:
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         payment.checked_at = now
         payment_event(payment, "verified", source=source, state=verification.state, **verification.evidence)
-        if payment.status not in (Payment.Status.PENDING, Payment.Status.EXPIRED):
+        if payment.status not in open_:
             payment.save(update_fields=["checked_at"])
             return payment  # settled by a concurrent return, webhook or sweep
         if verification.paid:
@@ -211,8 +215,8 @@ def payment_settle(*, payment: Payment, source: str, now=None) -> Payment:
 
 def _credit(payment: Payment, gateway, verification, source: str) -> None:
     """Credit the wallet with the amount from our database, once; the caller holds the payment's lock."""
-    if payment.status == Payment.Status.EXPIRED:
-        payment_event(payment, "paid_after_expiry")
+    if payment.status in (Payment.Status.EXPIRED, Payment.Status.CANCELLED):
+        payment_event(payment, f"paid_after_{payment.status}")
     post_deposit(
         user=payment.user,
         amount=payment.amount,

@@ -442,3 +442,20 @@ def test_a_credited_payment_the_gateway_confirms_is_marked_confirmed_once(zarinp
     assert payments_reconcile(now=_later(10)).confirmed == 1  # Zarinpal answers 101: verified before
     assert Payment.objects.get(pk=payment.pk).confirmed_at is not None
     assert payments_reconcile(now=_later(20)).confirmed == 0
+
+
+@pytest.mark.django_db
+def test_a_forged_cancel_cannot_cost_the_payer_their_money(zarinpal):
+    """Someone who learns the authority sends the payer's return with Status=NOK; the payer then pays. The gateway
+    lists the payment as paid, so the reconciliation credits it all the same."""
+    payer, client = _payer()
+    payment, authority = _zarinpal_top_up(client, zarinpal)
+    forged = f"{reverse('payment_callback', args=['zarinpal'])}?Authority={authority}&Status=NOK"
+    Client().get(forged)
+    assert Payment.objects.get(pk=payment.pk).status == Payment.Status.CANCELLED
+    zarinpal.answer(authority, "pay")
+    assert payments_reconcile(now=_later(6)).credited == 1
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.PAID
+    assert payment.events.filter(event="paid_after_cancelled").exists()
+    assert _wallet(payer) == 500_000 and PaymentIssue.objects.count() == 0
