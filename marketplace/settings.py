@@ -374,6 +374,9 @@ PAYMENT_EXPIRE_AFTER = timedelta(minutes=env.int("PAYMENT_EXPIRE_AFTER_MINUTES",
 # How many working days a withdrawal takes to reach the bank account once sent (said on the help page; staff
 # send a payout batch every working day, escrow.payouts).
 PAYOUT_WORKING_DAYS = env.int("PAYOUT_WORKING_DAYS", default=1)
+# How many times an employer may send a milestone's delivery back with changes to make; beyond it the choice is
+# approve or dispute (workspace.services.delivery.milestone_request_changes).
+REVISION_LIMIT = env.int("REVISION_LIMIT", default=2)
 PAYMENT_CONFIRM_WITHIN = timedelta(days=env.int("PAYMENT_CONFIRM_WITHIN_DAYS", default=2))
 SANDBOX_GATEWAY_ENABLED = env.bool("SANDBOX_GATEWAY_ENABLED", default=not PRODUCTION)
 SANDBOX_GATEWAY_SECRET = env.str("SANDBOX_GATEWAY_SECRET", default="")  # default: derived from SECRET_KEY

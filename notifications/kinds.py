@@ -102,6 +102,9 @@ SPECS: dict[str, Spec] = {
     Kind.WITHDRAWAL_REJECTED: Spec(
         "payments", _("Your withdrawal of %(amount)s could not be paid and is back in your wallet. %(note)s")
     ),
+    Kind.CHANGES_REQUESTED: Spec(
+        "contracts", _("%(name)s asks for changes to %(work)s: %(note)s Upload the new version, then mark it done.")
+    ),
     Kind.DISPUTE_OPENED: Spec(
         "disputes",
         _("%(name)s opened a dispute on %(work)s; the clock is stopped. Answer it in the workspace."),

@@ -74,6 +74,7 @@ class Notification(models.Model):
         AUTO_RELEASE_SOON = "auto_release_soon", _("Automatic release soon")
         AUTO_RELEASED = "auto_released", _("Payment released automatically")
         DISPUTE_OPENED = "dispute_opened", _("Dispute opened")
+        CHANGES_REQUESTED = "changes_requested", _("Changes requested")
         DISPUTE_ANSWERED = "dispute_answered", _("Dispute answered")
         DISPUTE_ESCALATED = "dispute_escalated", _("Dispute sent to the platform")
         DISPUTE_RESOLVED = "dispute_resolved", _("Dispute resolved")

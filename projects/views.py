@@ -250,6 +250,7 @@ def help_page(request, slug: str = "how-it-works"):
             "warning_hours": Decimal(settings.ESCROW_AUTO_RELEASE_WARNING.total_seconds() / 3600).normalize(),
             "reconcile_minutes": int(settings.PAYMENT_RECONCILE_AFTER.total_seconds() // 60),
             "payout_days": settings.PAYOUT_WORKING_DAYS,
+            "revision_limit": settings.REVISION_LIMIT,
             "expire_minutes": int(settings.PAYMENT_EXPIRE_AFTER.total_seconds() // 60),
         },
     )

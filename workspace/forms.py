@@ -23,3 +23,9 @@ class DisputeAnswerForm(forms.Form):
     message = forms.CharField(
         label=_("Your answer"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"})
     )
+
+
+class RevisionForm(forms.Form):
+    note = forms.CharField(
+        label=_("What should change?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4, "dir": "auto"})
+    )

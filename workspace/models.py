@@ -82,7 +82,7 @@ class Milestone(models.Model):
     ALLOWED_TRANSITIONS = {
         Status.PENDING: {Status.FUNDED, Status.REFUNDED, Status.CANCELLED},
         Status.FUNDED: {Status.DELIVERED, Status.REFUNDED},
-        Status.DELIVERED: {Status.COMPLETED, Status.DISPUTED},
+        Status.DELIVERED: {Status.COMPLETED, Status.DISPUTED, Status.FUNDED},  # funded again: changes requested
         Status.DISPUTED: {Status.COMPLETED, Status.REFUNDED},
         Status.COMPLETED: set(),
         Status.REFUNDED: set(),
@@ -103,6 +103,8 @@ class Milestone(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING, db_index=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     auto_release_at = models.DateTimeField(_("released automatically at"), null=True, blank=True, db_index=True)
+    # How often the employer sent the delivery back with changes to make (at most REVISION_LIMIT).
+    revisions_requested = models.PositiveSmallIntegerField(_("changes requested"), default=0)
     # The auto_release_at the employer was last warned about: a new delivery sets a new time and a new warning.
     release_warned_for = models.DateTimeField(_("warned of the release at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -164,6 +166,7 @@ class MilestoneEvent(models.Model):
         CANCELLED = "cancelled", _("Cancelled by the employer")
         UPLOADED = "uploaded", _("Files uploaded")
         DELIVERED = "delivered", _("Marked done by the freelancer")
+        CHANGES_REQUESTED = "changes_requested", _("Changes requested by the employer")
         DISPUTE_OPENED = "dispute_opened", _("Dispute created")
         DISPUTE_ANSWERED = "dispute_answered", _("Freelancer answered the dispute")
         DISPUTE_ESCALATED = "dispute_escalated", _("Dispute sent to the platform")

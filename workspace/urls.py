@@ -7,6 +7,7 @@ urlpatterns = [
     path("workspace/<int:pk>/fund/", views.fund, name="workspace_fund"),
     path("workspace/<int:pk>/upload/", views.upload, name="workspace_upload"),
     path("workspace/<int:pk>/dispute/", views.dispute_create, name="workspace_dispute"),
+    path("workspace/<int:pk>/revise/", views.request_changes, name="workspace_revise"),
     path("workspace/<int:pk>/disputes/<int:dispute_pk>/<slug:operation>/", views.dispute_action, name="dispute_action"),
     path("workspace/<int:pk>/files/<int:deliverable_pk>/", views.deliverable_download, name="deliverable_download"),
     path("workspace/<int:pk>/<slug:operation>/", views.operate, name="workspace_operate"),

@@ -17,7 +17,7 @@ from marketplace.views_helpers import run_action
 from proposals.models import Proposal
 from reviews.forms import EmployerReviewForm, FreelancerReviewForm
 from reviews.services import review_window_open
-from workspace.forms import DisputeAnswerForm, DisputeForm, UploadForm
+from workspace.forms import DisputeAnswerForm, DisputeForm, RevisionForm, UploadForm
 from workspace.models import Contract, Deliverable, Dispute, Milestone
 from workspace.selectors import contract_budget, workspace_contract
 from workspace.services import choosing, delivery, disputes, funding, rules
@@ -91,6 +91,8 @@ def workspace(request, pk: int):
             "upload_form": UploadForm(),
             "dispute_form": DisputeForm(),
             "answer_form": DisputeAnswerForm(),
+            "revision_form": RevisionForm(),
+            "REVISION_LIMIT": settings.REVISION_LIMIT,
             "party": contract.party(request.user),
             "ACCEPTANCE_DAYS": settings.ACCEPTANCE_DAYS,
             "cancel_allowed_from": rules.cancel_allowed_from(contract),
@@ -222,6 +224,19 @@ def dispute_create(request, pk: int):
         request, pk,
         lambda: disputes.dispute_open(milestone=milestone, by=request.user, **form.cleaned_data),
         _("The dispute is created; the freelancer is asked to fix the problem."),
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def request_changes(request, pk: int):
+    contract = _contract_for(request, pk)
+    milestone = _milestone_of(contract, request)
+    form = RevisionForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    return _act(
+        request, pk, lambda: delivery.milestone_request_changes(milestone=milestone, by=request.user, note=note),
+        _("The freelancer is asked for the changes; the review clock starts again with the next delivery."),
     )  # fmt: skip
 
 

@@ -32,6 +32,9 @@ def test_the_figures_come_from_the_settings(client, settings):
     settings.PAYMENT_EXPIRE_AFTER = timedelta(minutes=90)
     html = client.get(reverse("help_page", args=["work-guarantee"])).content.decode()
     assert "within 7 minutes" in html and "dropped after 90 minutes" in html
+    settings.REVISION_LIMIT = 3
+    html = client.get(reverse("help_page", args=["work-guarantee"])).content.decode()
+    assert "up to 3 times for each milestone" in html
     settings.PAYOUT_WORKING_DAYS = 2
     html = client.get(reverse("help_page", args=["settling-my-account"])).content.decode()
     assert "within 2 working days" in html and "Sent to the bank" in html

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from escrow.ledger import escrow_account, post_release, split_commission
+from marketplace.errors import DomainError
 from marketplace.uploads import atomic_with_file_cleanup, inspect_zip
 from notifications.models import Notification
 from workspace.models import Deliverable, Dispute, Milestone, MilestoneEvent
@@ -101,6 +102,25 @@ def milestone_approve(*, milestone: Milestone, by: User) -> Milestone:
     milestone = lock_milestone(milestone.pk)
     ensure("approve", user=by, milestone=milestone)
     return milestone_release(milestone, actor=by, kind=MilestoneEvent.Kind.RELEASED)
+
+
+@transaction.atomic
+def milestone_request_changes(*, milestone: Milestone, by: User, note: str) -> Milestone:
+    """The employer sends the delivery back with what to change (at most REVISION_LIMIT times): the work is in
+    progress again and the review clock stops; it starts again when the freelancer marks the next version done."""
+    if not note.strip():
+        raise DomainError(_("Say what should change."))
+    milestone = lock_milestone(milestone.pk)
+    ensure("revise", user=by, milestone=milestone)
+    before = milestone_set_status(milestone, Milestone.Status.FUNDED)
+    milestone.auto_release_at = None
+    milestone.revisions_requested += 1
+    milestone.save(update_fields=["status", "auto_release_at", "revisions_requested"])
+    record_event(milestone, MilestoneEvent.Kind.CHANGES_REQUESTED, actor=by, before=before, note=note.strip())
+    notify_parties(
+        milestone, Notification.Kind.CHANGES_REQUESTED, [milestone.contract.freelancer], actor=by, note=note[:500]
+    )
+    return milestone
 
 
 def release_due_escrow(*, now=None) -> int:

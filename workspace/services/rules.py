@@ -18,7 +18,9 @@ from marketplace.errors import DomainError, InvalidTransition, NotAllowed
 from workspace.models import Contract, Dispute, Milestone
 
 # The Operations menu, in the order it lists them.
-MENU = ("fund", "accept", "decline", "cancel", "upload", "done", "approve", "dispute", "answer", "escalate")
+MENU = (
+    "fund", "accept", "decline", "cancel", "upload", "done", "approve", "revise", "dispute", "answer", "escalate"
+)  # fmt: skip
 
 
 def funding_due(milestone: Milestone) -> tuple[str, Decimal] | None:
@@ -132,6 +134,19 @@ def _approve(contract, milestone, user, **_kw):
     return None
 
 
+def _revise(contract, milestone, user, **_kw):
+    if error := _only("employer", contract, user):
+        return error
+    if milestone.status != Milestone.Status.DELIVERED:
+        return _not_now(milestone)
+    if milestone.revisions_requested >= settings.REVISION_LIMIT:
+        return InvalidTransition(
+            _("Changes were requested %(count)s times already: approve the work or create a dispute.")
+            % {"count": milestone.revisions_requested}
+        )
+    return None
+
+
 def _dispute(contract, milestone, user, **_kw):
     if error := _only("employer", contract, user):
         return error
@@ -174,6 +189,7 @@ _RULES = {
     "upload": _upload,
     "done": _done,
     "approve": _approve,
+    "revise": _revise,
     "dispute": _dispute,
     "answer": _answer,
     "escalate": _escalate,

@@ -34,6 +34,7 @@ def _attempt(action: str, user, deal) -> bool:
         ),
         "answer": lambda: disputes.dispute_answer(dispute=dispute, by=user, message="Fixed in the new version."),
         "escalate": lambda: disputes.dispute_escalate(dispute=dispute, by=user),
+        "revise": lambda: delivery.milestone_request_changes(milestone=milestone, by=user, note="Bigger logo."),
     }
     if action == "fund":
         due = rules.funding_due(milestone)
@@ -86,8 +87,8 @@ def test_states_offer_what_the_story_expects(db, media_dirs):
         "awaiting_overdue": ({"cancel"}, {"accept", "decline"}),
         "in_progress": ({"fund"}, {"upload"}),  # the rest may be paid any time after the freelancer accepted
         "uploaded": ({"fund"}, {"upload", "done"}),
-        "delivered": ({"fund", "dispute"}, set()),
-        "review": ({"approve", "dispute"}, set()),
+        "delivered": ({"fund", "revise", "dispute"}, set()),
+        "review": ({"approve", "revise", "dispute"}, set()),
         "disputed": ({"approve", "escalate"}, {"upload", "answer", "escalate"}),
         "escalated": ({"approve"}, {"upload"}),
         "completed": (set(), set()),
