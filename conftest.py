@@ -194,3 +194,13 @@ def stripe_server(settings):
     settings.PAYMENT_GATEWAY_TIMEOUT = 1.0
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _close_browser_contexts(request):
+    """Close every browser context a test opened (page_as makes its own): an open page keeps its connection to the
+    live server, whose request thread then keeps a database connection for the rest of the run."""
+    yield
+    if "browser" in request.fixturenames:
+        for context in list(request.getfixturevalue("browser").contexts):
+            context.close()
