@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from escrow.models import PayoutBatch, Withdrawal
 from escrow.services import withdrawal_mark_paid, withdrawal_reject
+from marketplace.currency import to_rial
 from marketplace.errors import DomainError, InvalidTransition, NotAllowed
 from marketplace.status import set_status
 
@@ -38,10 +39,6 @@ TRANSFER_COLUMNS = ["row", "destination_iban", "amount_rial", "owner_name", "pay
 RESULT_COLUMNS = ["payment_id", "amount_rial", "status", "tracking_number", "reason"]
 PAID_WORDS = {"paid", "موفق", "success"}
 RETURNED_WORDS = {"returned", "برگشتی", "ناموفق", "failed", "rejected"}
-
-
-def _rial(amount: Decimal, currency: str) -> int:
-    return int(amount * 10) if currency == "IRT" else int(amount)
 
 
 def _staff_only(user: User) -> None:
@@ -80,7 +77,7 @@ def payout_batch_file(*, batch: PayoutBatch) -> str:
             [
                 row,
                 withdrawal.sheba,
-                _rial(withdrawal.amount, withdrawal.currency),
+                to_rial(withdrawal.amount, withdrawal.currency),
                 withdrawal.account_holder,
                 withdrawal.reference,
                 f"Hamkar payout {batch.reference}",
@@ -140,10 +137,10 @@ def _import_line(batch, by, withdrawals, line, report) -> str:
         amount = int(Decimal((line.get("amount_rial") or "").strip().replace(",", "")))
     except (InvalidOperation, ValueError):
         return _("the amount of %(reference)s is not a number; nothing changed.") % {"reference": reference}
-    if amount != _rial(withdrawal.amount, withdrawal.currency):
+    if amount != to_rial(withdrawal.amount, withdrawal.currency):
         return _("%(reference)s was sent for %(sent)s rial, the bank says %(amount)s; nothing changed.") % {
             "reference": reference,
-            "sent": f"{_rial(withdrawal.amount, withdrawal.currency):,}",
+            "sent": f"{to_rial(withdrawal.amount, withdrawal.currency):,}",
             "amount": f"{amount:,}",
         }
     status = (line.get("status") or "").strip().lower()

@@ -128,15 +128,16 @@ def payment_callback(*, gateway_name: str, params) -> Payment:
 
 
 def _payment_cancelled(payment: Payment, gateway) -> Payment:
-    """The payer cancelled at the gateway. Zarinpal's and the sandbox's authority is dead then; a Stripe session
-    stays open until it expires, so that payment waits (the reconciliation expires it)."""
+    """The payer cancelled at the gateway. Where that is final (`gateway.cancel_is_final`) the payment is
+    cancelled; otherwise (a Stripe session stays open until it expires) it waits, and the reconciliation expires
+    it."""
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if payment.status != Payment.Status.PENDING:
             payment_event(payment, "callback_repeated", status="cancelled")
             return payment
         payment_event(payment, "cancelled_by_payer")
-        if gateway.name != "stripe":
+        if gateway.cancel_is_final:
             set_status(payment, Payment.Status.CANCELLED)
             payment.save(update_fields=["status", "updated_at"])
     return payment
@@ -205,8 +206,8 @@ def payment_settle(*, payment: Payment, source: str, now=None) -> Payment:
             payment.save(update_fields=["status", "checked_at", "updated_at"])
             payment_event(payment, "expired")
             payment.outcome = "expired"
-        elif source == "callback" and payment.gateway == "sandbox":
-            set_status(payment, Payment.Status.FAILED)  # the sandbox bank answers at once: not paid is final
+        elif source == "callback" and gateway.unpaid_on_return_is_final:
+            set_status(payment, Payment.Status.FAILED)
             payment.save(update_fields=["status", "checked_at", "updated_at"])
         else:
             payment.save(update_fields=["checked_at"])

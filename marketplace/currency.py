@@ -20,3 +20,12 @@ def round_amount(amount: Decimal, currency: str) -> Decimal:
     """Round to the currency's minor unit (toman and rial have none), half up."""
     exponent = Decimal(1).scaleb(-minor_unit(currency))
     return Decimal(amount).quantize(exponent, rounding=ROUND_HALF_UP)
+
+
+def to_rial(amount: Decimal, currency: str) -> int:
+    """Rial, a whole number, as Iranian banks and Zarinpal count: toman ×10, exactly (a fraction of a rial is
+    refused, never rounded)."""
+    rial = Decimal(amount) * 10 if currency == "IRT" else Decimal(amount)
+    if rial != rial.to_integral_value():
+        raise ValueError(f"{amount} {currency} is not a whole number of rial")
+    return int(rial)

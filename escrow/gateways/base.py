@@ -10,6 +10,10 @@
 Only after 4 does escrow.services credit anything, always the amount from our own database, once.
 
 Gateways that can list payments nobody came back for (Zarinpal's unVerified) also have `unverified()`.
+
+Two attributes say how final a return is: `cancel_is_final` (a "cancelled" return ends the payment; a Stripe
+session can still be paid, so it waits) and `unpaid_on_return_is_final` (the gateway has answered for good when
+the browser comes back unpaid: the sandbox bank; elsewhere the reconciliation asks again).
 """
 
 from dataclasses import dataclass, field

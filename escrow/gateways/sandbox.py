@@ -18,6 +18,8 @@ from escrow.models import SandboxBankTransaction
 class SandboxGateway:
     name = "sandbox"
     currencies = None  # any
+    cancel_is_final = True
+    unpaid_on_return_is_final = True  # its bank answers at once
 
     @staticmethod
     def _secret() -> bytes:

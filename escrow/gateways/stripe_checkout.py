@@ -33,6 +33,8 @@ def to_minor(amount: Decimal, currency: str) -> int:
 class StripeCheckoutGateway:
     name = "stripe"
     currencies = {"USD", "EUR"}
+    cancel_is_final = False  # the session stays payable until it expires
+    unpaid_on_return_is_final = False
 
     def _client(self) -> stripe.StripeClient:
         return stripe.StripeClient(

@@ -28,6 +28,7 @@ from escrow.gateways.base import (
     Unverified,
     Verification,
 )
+from marketplace.currency import to_rial
 
 logger = logging.getLogger(__name__)
 
@@ -42,21 +43,11 @@ ERRORS = {
 MERCHANT_MESSAGE = _("Payments are not available right now: the site's payment account needs attention. Try later.")
 
 
-def to_rial(amount: Decimal, currency: str) -> int:
-    """The amount Zarinpal is asked for: rial, a whole number. Toman ×10, exactly."""
-    rial = amount * 10 if currency == "IRT" else amount
-    if rial != rial.to_integral_value():
-        raise ValueError(f"{amount} {currency} is not a whole number of rial")
-    return int(rial)
-
-
-def from_rial(rial: int, currency: str) -> Decimal:
-    return Decimal(rial) / 10 if currency == "IRT" else Decimal(rial)
-
-
 class ZarinpalGateway:
     name = "zarinpal"
     currencies = {"IRT", "IRR"}
+    cancel_is_final = True  # an authority answered NOK is dead
+    unpaid_on_return_is_final = False
 
     def __init__(self):
         self.merchant_id = settings.ZARINPAL_MERCHANT_ID
@@ -136,7 +127,3 @@ class ZarinpalGateway:
             return [Unverified(token=str(a["authority"]), amount=Decimal(a["amount"])) for a in data["authorities"]]
         except (KeyError, TypeError) as error:
             raise GatewayUnavailable("zarinpal garbage") from error
-
-    def amount_of(self, item: Unverified, currency: str) -> Decimal:
-        """An unverified item's amount in the payment's currency (Zarinpal lists rial)."""
-        return from_rial(int(item.amount), currency)
