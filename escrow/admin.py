@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -92,9 +93,13 @@ class PaymentAdmin(ReadOnlyAdmin):
     readonly_fields = fields
     inlines = [PaymentIssueInline, PaymentEventInline]
 
+    def get_queryset(self, request):
+        open_issues = PaymentIssue.objects.filter(payment=OuterRef("pk"), resolved_at__isnull=True)
+        return super().get_queryset(request).annotate(has_open_issue=Exists(open_issues))
+
     @admin.display(description=_("reconciliation"))
     def reconciliation(self, obj):
-        if obj.issues.filter(resolved_at__isnull=True).exists():
+        if obj.has_open_issue:
             return _("Needs staff: see the issues below")
         if obj.confirmed_at:
             return _("Confirmed by the gateway")

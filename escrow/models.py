@@ -137,6 +137,10 @@ class Payment(models.Model):
     }
     # Still waiting for the gateway's word: the reconciliation asks about these.
     WAITING = [Status.CREATED, Status.PENDING]
+    # What a return or a webhook may settle; and, when the gateway itself lists the payment as paid, what the
+    # reconciliation may (a cancelled one too: see CANCELLED above).
+    SETTLEABLE = (Status.PENDING, Status.EXPIRED)
+    SETTLEABLE_BY_GATEWAY = (Status.PENDING, Status.EXPIRED, Status.CANCELLED)
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments")
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from escrow.gateways import GatewayUnavailable, get_gateway
 from escrow.models import Payment, PaymentIssue
-from escrow.services import _issue, payment_event, payment_settle
+from escrow.services import payment_event, payment_issue_report, payment_settle
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,6 @@ def _gateway(name: str):
 def payments_reconcile(*, now=None) -> ReconcileReport:
     now = now or timezone.now()
     report = ReconcileReport()
-    issues_before = PaymentIssue.objects.count()
     due = now - settings.PAYMENT_RECONCILE_AFTER
 
     # 1. Payments nobody came back for (asked again at most every PAYMENT_RECONCILE_AFTER).
@@ -76,13 +75,17 @@ def payments_reconcile(*, now=None) -> ReconcileReport:
             logger.warning("Reconciliation: %s's unverified list did not come (%s)", name, error.code)
             report.unavailable += 1
             continue
+        tokens = [item.token for item in held]
+        ours = {p.gateway_token: p for p in Payment.objects.filter(gateway=name, gateway_token__in=tokens)}
         for item in held:
-            payment = Payment.objects.filter(gateway=name, gateway_token=item.token).first()
+            payment = ours.get(item.token)
             if payment is None:
-                _issue(name, item.token, PaymentIssue.Kind.UNKNOWN_HERE, None, {"amount": item.amount})
+                report.issues += payment_issue_report(
+                    name, item.token, PaymentIssue.Kind.UNKNOWN_HERE, None, {"amount": item.amount}
+                )
             elif payment.created_at > due:
                 continue  # its payer may be on the way back; asked about next time
-            elif payment.status in (Payment.Status.PENDING, Payment.Status.EXPIRED, Payment.Status.CANCELLED):
+            elif payment.status in Payment.SETTLEABLE_BY_GATEWAY:
                 # Listed as paid by the gateway itself: verified and credited, even after a "cancelled" return.
                 report.asked += 1
                 _count(report, payment_settle(payment=payment, source="reconcile", now=now))
@@ -106,8 +109,9 @@ def payments_reconcile(*, now=None) -> ReconcileReport:
             report.confirmed += 1
         else:
             token = payment.gateway_token or payment.reference
-            _issue(payment.gateway, token, PaymentIssue.Kind.UNKNOWN_THERE, payment, verification.evidence)
-    report.issues = PaymentIssue.objects.count() - issues_before
+            report.issues += payment_issue_report(
+                payment.gateway, token, PaymentIssue.Kind.UNKNOWN_THERE, payment, verification.evidence
+            )
     return report
 
 
@@ -115,3 +119,4 @@ def _count(report: ReconcileReport, payment: Payment) -> None:
     outcome = getattr(payment, "outcome", "")  # what this very call did (payment_settle says)
     report.credited += outcome == "credited"
     report.expired += outcome == "expired"
+    report.issues += outcome == "issue"

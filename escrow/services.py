@@ -147,13 +147,15 @@ def payment_webhook(*, gateway_name: str, payload: bytes, signature: str) -> Pay
     """A gateway's signed server-to-server notice (Stripe's checkout.session.completed): settle the payment it
     names through the same service as the browser's return. Raises CallbackRejected for a bad or old signature."""
     gateway = get_gateway(gateway_name)
+    if not hasattr(gateway, "parse_webhook"):
+        raise LookupError(f"the {gateway.name} gateway sends no webhooks")
     token = gateway.parse_webhook(payload, signature)
     if token is None:
         return None  # an event we do not act on
     payment = Payment.objects.filter(gateway=gateway.name, gateway_token=token).first()
     if payment is None:
         logger.warning("A %s webhook names no payment of ours: %s", gateway.name, token)
-        _issue(gateway.name, token, PaymentIssue.Kind.UNKNOWN_HERE, None, {"source": "webhook"})
+        payment_issue_report(gateway.name, token, PaymentIssue.Kind.UNKNOWN_HERE, None, {"source": "webhook"})
         return None
     return payment_settle(payment=payment, source="webhook")
 
@@ -168,9 +170,7 @@ def payment_settle(*, payment: Payment, source: str, now=None) -> Payment:
     this call did ("credited", "expired", or "")."""
     now = now or timezone.now()
     # A cancelled payment is asked about again only when the gateway itself lists it as paid (the reconciliation).
-    open_ = (Payment.Status.PENDING, Payment.Status.EXPIRED) + (
-        (Payment.Status.CANCELLED,) if source == "reconcile" else ()
-    )
+    open_ = Payment.SETTLEABLE_BY_GATEWAY if source == "reconcile" else Payment.SETTLEABLE
     if payment.status not in open_:
         payment_event(payment, "callback_repeated", source=source, status=payment.status)
         return payment
@@ -195,8 +195,10 @@ def payment_settle(*, payment: Payment, source: str, now=None) -> Payment:
         elif verification.state == verification.MISMATCH:
             set_status(payment, Payment.Status.FAILED)
             payment.save(update_fields=["status", "checked_at", "updated_at"])
-            _issue(payment.gateway, payment.gateway_token or payment.reference, PaymentIssue.Kind.AMOUNT_MISMATCH,
-                   payment, {"source": source, **verification.evidence})  # fmt: skip
+            token = payment.gateway_token or payment.reference
+            evidence = {"source": source, **verification.evidence}
+            if payment_issue_report(payment.gateway, token, PaymentIssue.Kind.AMOUNT_MISMATCH, payment, evidence):
+                payment.outcome = "issue"
         elif (
             source == "reconcile"
             and payment.status == Payment.Status.PENDING
@@ -216,7 +218,7 @@ def payment_settle(*, payment: Payment, source: str, now=None) -> Payment:
 
 def _credit(payment: Payment, gateway, verification, source: str) -> None:
     """Credit the wallet with the amount from our database, once; the caller holds the payment's lock."""
-    if payment.status in (Payment.Status.EXPIRED, Payment.Status.CANCELLED):
+    if payment.status != Payment.Status.PENDING:  # expired or cancelled here, paid at the gateway
         payment_event(payment, f"paid_after_{payment.status}")
     post_deposit(
         user=payment.user,
@@ -253,8 +255,8 @@ def payment_issue_resolve(*, issue: PaymentIssue, by: User, note: str = "") -> P
     return issue
 
 
-def _issue(gateway: str, token: str, kind: str, payment: Payment | None, evidence: dict) -> PaymentIssue:
-    """Report a disagreement to staff, once (a repeat finds the first report)."""
+def payment_issue_report(gateway: str, token: str, kind: str, payment: Payment | None, evidence: dict) -> bool:
+    """Report a disagreement to staff, once: True for a new report, False when it was reported before."""
     issue, created = PaymentIssue.objects.get_or_create(
         gateway=gateway, token=token[:100], kind=kind,
         defaults={"payment": payment, "evidence": {k: str(v) for k, v in evidence.items()}},
@@ -263,7 +265,7 @@ def _issue(gateway: str, token: str, kind: str, payment: Payment | None, evidenc
         logger.error("Payment issue: %s", issue)
         if payment is not None:
             payment_event(payment, "issue_reported", kind=kind)
-    return issue
+    return created
 
 
 @transaction.atomic

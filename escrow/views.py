@@ -121,7 +121,7 @@ def webhook(request, gateway: str):
         payment_webhook(
             gateway_name=gateway, payload=request.body, signature=request.headers.get("Stripe-Signature", "")
         )
-    except (CallbackRejected, LookupError, AttributeError) as error:
+    except (CallbackRejected, LookupError) as error:
         logger.warning("Refused a %s webhook: %s", gateway, error)
         return HttpResponse(status=400)
     return HttpResponse(status=200)

@@ -121,7 +121,7 @@ def _payment_gateway_errors() -> list[checks.CheckMessage]:
         if name == "stripe" and not settings.STRIPE_WEBHOOK_SECRET:
             errors.append(
                 _error(
-                    9,
+                    10,
                     f"Payments in {currency} go to stripe, but STRIPE_WEBHOOK_SECRET is not set.",
                     "Set STRIPE_WEBHOOK_SECRET to the signing secret (whsec_…) of the endpoint "
                     "https://<your site>/payments/webhook/stripe/ in Stripe's dashboard.",

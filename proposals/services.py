@@ -148,8 +148,8 @@ def proposal_withdraw(*, proposal: Proposal, by: User) -> Proposal:
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     if proposal.freelancer_id != by.pk:
         raise NotAllowed(_("Only the freelancer who sent this proposal can withdraw it."))
-    _transition(proposal, Proposal.Status.WITHDRAWN)
-    recount_proposals(project)
+    proposal.project = project
+    proposal_set_aside(proposal=proposal)
     return proposal
 
 

@@ -59,7 +59,6 @@ class Verification:
     MISMATCH = "mismatch"  # paid, but not the amount we asked for
 
     state: str
-    amount: Decimal = Decimal(0)
     gateway_reference: str = ""  # the bank's tracking number (Zarinpal's ref_id, Stripe's payment intent)
     card_mask: str = ""
     evidence: dict = field(default_factory=dict)  # what the gateway answered, for the payment's history

@@ -69,6 +69,6 @@ class SandboxGateway:
             return Verification(Verification.UNPAID, evidence={"sandbox": record.status if record else "unknown"})
         state = Verification.PAID if record.amount == payment.amount else Verification.MISMATCH
         return Verification(
-            state, amount=record.amount, gateway_reference=f"SANDBOX-{record.pk}",
+            state, gateway_reference=f"SANDBOX-{record.pk}",
             card_mask=f"************{record.card_last4}" if record.card_last4 else "",
         )  # fmt: skip

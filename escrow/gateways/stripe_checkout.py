@@ -105,7 +105,7 @@ class StripeCheckoutGateway:
         if amount_total != expected or not currency_ok:
             return Verification(Verification.MISMATCH, evidence=evidence)
         return Verification(
-            Verification.PAID, amount=payment.amount, gateway_reference=str(session.get("payment_intent") or ""),
+            Verification.PAID, gateway_reference=str(session.get("payment_intent") or ""),
             evidence=evidence,
         )  # fmt: skip
 

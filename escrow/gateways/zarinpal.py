@@ -32,13 +32,10 @@ from marketplace.currency import to_rial
 
 logger = logging.getLogger(__name__)
 
-# Zarinpal's error codes, and what the payer reads when starting a payment fails.
+# Zarinpal's error codes when starting a payment, and what the payer reads (verify's codes become states).
 MERCHANT_PROBLEMS = {-10, -11, -12, -15, -16, -17}  # IP, merchant id, access, suspended, level, blocked
 ERRORS = {
     -9: _("The payment gateway refused the payment's details. Please check the amount and try again."),
-    -50: _("The amount paid differs from the amount asked; nothing was credited and our staff were told."),
-    -51: _("The payment was not completed at the bank."),
-    -54: _("The bank does not know this payment."),
 }
 MERCHANT_MESSAGE = _("Payments are not available right now: the site's payment account needs attention. Try later.")
 
@@ -107,7 +104,7 @@ class ZarinpalGateway:
         evidence = {"code": code, "ref_id": data.get("ref_id", ""), "card_pan": data.get("card_pan", "")}
         if code in (100, 101):
             return Verification(
-                Verification.PAID if code == 100 else Verification.PAID_BEFORE, amount=payment.amount,
+                Verification.PAID if code == 100 else Verification.PAID_BEFORE,
                 gateway_reference=str(data.get("ref_id", "")), card_mask=str(data.get("card_pan", ""))[:32],
                 evidence=evidence,
             )  # fmt: skip

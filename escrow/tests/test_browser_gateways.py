@@ -72,7 +72,9 @@ def test_a_dollar_client_pays_through_stripe_checkout_and_the_webhook_credits_on
     employer.click("[data-testid=st-pay]")  # Stripe posts the webhook, then sends the browser back
     employer.wait_for_url(re.compile(r"/workspace/"))
     body = employer.text_content("body")  # the webhook may come first: then the return says it already was
-    assert "Your payment is confirmed" in body or "already confirmed and added" in body
+    # The local Stripe posts its webhook before sending the browser back, as a quick Stripe does: the return
+    # finds the payment credited already, and says so.
+    assert "already confirmed and added to your balance" in body
     assert Transaction.objects.filter(kind="deposit").count() == 1
     payment = Payment.objects.get()
     assert payment.status == Payment.Status.PAID and payment.gateway == "stripe"
@@ -125,12 +127,13 @@ def test_staff_pay_out_a_batch_and_both_freelancers_see_the_outcome(browser, sit
     admin.wait_for_load_state()
     assert PayoutBatch.objects.get(pk=batch.pk).status == PayoutBatch.Status.SETTLED
 
-    for withdrawal, shown in ((reza, "140309150001"), (mina, "Closed account")):
+    outcomes = {
+        reza: ("140309150001", "Paid" if language == "en" else "پرداخت شده"),
+        mina: ("Closed account", "Returned to the wallet" if language == "en" else "برگشت به کیف پول"),
+    }
+    for withdrawal, (shown, status) in outcomes.items():
         page = page_as(browser, site, withdrawal.user, language)
         page.goto(f"{site}{reverse('payment_settings')}")
-        row = page.locator("[data-testid=withdrawal-row]").first
-        assert shown in row.text_content()
-        expected = {"paid": ("Paid", "پرداخت شده"), "rejected": ("Returned to the wallet", "برگشت به کیف پول")}
-        status = Withdrawal.objects.get(pk=withdrawal.pk).status
-        assert expected[status][0 if language == "en" else 1] in row.text_content()
+        row = page.locator("[data-testid=withdrawal-row]").first.text_content()
+        assert shown in row and status in row, row
     assert ledger_check().clean

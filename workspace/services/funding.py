@@ -98,8 +98,9 @@ def milestone_pay(*, milestone: Milestone, by: User, step: str, site_url: str, n
     shortfall, which funds the step when the gateway confirms it (`fund_from_payment`). A repeat or a step not
     due is refused by `milestone_fund` with its reason, moving nothing."""
     milestone = Milestone.objects.select_related("contract").get(pk=milestone.pk)
+    ensure("fund", user=by, milestone=milestone, step=step)  # who, and that this step is the one due, first
     due = funding_due(milestone)
-    shortfall = wallet_shortfall(milestone=milestone, user=by) if due and due[0] == step else 0
+    shortfall = wallet_shortfall(milestone=milestone, user=by)
     if not shortfall:
         milestone_fund(milestone=milestone, by=by, step=step)
         return PayOutcome()

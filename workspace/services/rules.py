@@ -119,7 +119,7 @@ def _done(contract, milestone, user, **_kw):
         return error
     if contract.status != Contract.Status.ACTIVE or milestone.status != Milestone.Status.FUNDED:
         return _not_now(milestone)
-    if not milestone.deliverables.all():
+    if not milestone.deliverables.exists():  # answered from the page's prefetch when there is one
         return InvalidTransition(_("Upload the work as a zip file first."))
     return None
 
