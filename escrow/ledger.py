@@ -198,6 +198,17 @@ def post_release(
     )
 
 
+def post_bonus(*, payer, freelancer, amount: Decimal, currency: str, key: str, memo: str = "", milestone=None):
+    """A bonus: employer's wallet −X, freelancer's wallet +(X − fee), revenue +fee (commission as for a release)."""
+    net, fee = split_commission(amount, currency)
+    legs = [Leg(wallet_of(payer, currency), -amount), Leg(wallet_of(freelancer, currency), net)]
+    if fee:
+        legs.append(Leg(revenue_account(currency), fee))
+    return ledger_post(
+        kind=Transaction.Kind.BONUS, idempotency_key=key, legs=legs, memo=memo, actor=payer, milestone=milestone
+    )
+
+
 def post_refund(
     *, escrow: Account, employer, amount: Decimal, key: str, actor=None, memo: str = "", milestone=None
 ) -> Transaction:

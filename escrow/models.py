@@ -62,6 +62,7 @@ class Transaction(models.Model):
         RELEASE = "release", _("Release to the freelancer")
         REFUND = "refund", _("Refund to the employer")
         SPLIT = "split", _("Dispute settlement")
+        BONUS = "bonus", _("Bonus to the freelancer")
         WITHDRAWAL_REQUEST = "withdrawal_request", _("Withdrawal request")
         WITHDRAWAL_PAID = "withdrawal_paid", _("Withdrawal paid")
         WITHDRAWAL_REJECTED = "withdrawal_rejected", _("Withdrawal returned")

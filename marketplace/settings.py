@@ -203,6 +203,8 @@ CELERY_BEAT_SCHEDULE = {
     "release-due-escrow": {"task": "workspace.tasks.release_due_escrow", "schedule": 60.0},
     # Warn employers a few hours before that release (workspace.services.delivery.warn_before_auto_release).
     "warn-before-auto-release": {"task": "workspace.tasks.warn_before_auto_release", "schedule": 300.0},
+    # Every other deadline of a contract: the remainder clock, dispute stages (workspace.services.clocks).
+    "enforce-deadlines": {"task": "workspace.tasks.enforce_deadlines", "schedule": 60.0},
     # Ask the gateways about payments nobody came back for (escrow.reconciliation).
     "reconcile-payments": {"task": "escrow.tasks.reconcile_payments", "schedule": 120.0},
     # Publish lone reviews whose 14-day window has closed (reviews are double-blind until then).
@@ -395,6 +397,19 @@ ZIP_MAX_RATIO = 100  # uncompressed / compressed, over the whole archive
 ESCROW_AUTO_RELEASE_DELAY = timedelta(hours=env.float("ESCROW_AUTO_RELEASE_HOURS", default=48))
 # The employer is warned this long before the automatic release.
 ESCROW_AUTO_RELEASE_WARNING = timedelta(hours=env.float("ESCROW_AUTO_RELEASE_WARNING_HOURS", default=6))
+# The remainder clock: after a delivery that is not yet paid in full, the employer has this many days to pay the
+# rest or open a dispute (warned ESCROW_REMAINDER_WARNING before); then the freelancer may dispute non-payment.
+ESCROW_REMAINDER_DAYS = env.int("ESCROW_REMAINDER_DAYS", default=3)
+ESCROW_REMAINDER_WARNING = timedelta(hours=env.float("ESCROW_REMAINDER_WARNING_HOURS", default=24))
+# Disputes (workspace.services.disputes): the other side has DISPUTE_ANSWER_DAYS to answer (else the claim of
+# the side who opened it stands), then DISPUTE_NEGOTIATION_DAYS to settle by offers (else it goes to staff);
+# each side is warned DISPUTE_DEADLINE_WARNING before a deadline.
+DISPUTE_ANSWER_DAYS = env.int("DISPUTE_ANSWER_DAYS", default=4)
+DISPUTE_NEGOTIATION_DAYS = env.int("DISPUTE_NEGOTIATION_DAYS", default=5)
+DISPUTE_DEADLINE_WARNING = timedelta(hours=env.float("DISPUTE_DEADLINE_WARNING_HOURS", default=24))
+# A milestone not delivered by its due date shows as late; this many days later the employer may cancel it with
+# a refund, unless the freelancer disputes the cancellation within DISPUTE_ANSWER_DAYS.
+MILESTONE_LATE_GRACE_DAYS = env.int("MILESTONE_LATE_GRACE_DAYS", default=3)
 
 # --- Security ---------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -102,17 +102,80 @@ SPECS: dict[str, Spec] = {
     Kind.WITHDRAWAL_REJECTED: Spec(
         "payments", _("Your withdrawal of %(amount)s could not be paid and is back in your wallet. %(note)s")
     ),
+    Kind.REMAINDER_DUE_SOON: Spec(
+        "payments",
+        _(
+            "Pay the rest of %(work)s (%(amount)s) by %(when)s, or open a dispute; after that the freelancer may "
+            "open a dispute for non-payment."
+        ),
+    ),
+    Kind.REMAINDER_LAPSED: Spec(
+        "payments",
+        {
+            "freelancer": _(
+                "The employer did not pay the rest of %(work)s (%(amount)s) in time. You may open a dispute for "
+                "non-payment in the workspace."
+            ),
+            "employer": _(
+                "The time to pay the rest of %(work)s (%(amount)s) ran out; the freelancer may now open a dispute "
+                "for non-payment. You can still pay it."
+            ),
+        },
+    ),
+    Kind.PARTIAL_RELEASED: Spec(
+        "payments", _("%(name)s released part of %(work)s early: %(amount)s is in your wallet.")
+    ),
+    Kind.BONUS_PAID: Spec("payments", _("%(name)s paid you a bonus on “%(project)s”: %(amount)s is in your wallet.")),
+    Kind.CHANGE_PROPOSED: Spec(
+        "contracts", _("%(name)s proposes a change to the contract on “%(project)s”. Accept or decline it.")
+    ),
+    Kind.CHANGE_ACCEPTED: Spec("contracts", _("%(name)s accepted your change to “%(project)s”; it applies now.")),
+    Kind.CHANGE_DECLINED: Spec("contracts", _("%(name)s declined your change to “%(project)s”.")),
     Kind.CHANGES_REQUESTED: Spec(
         "contracts", _("%(name)s asks for changes to %(work)s: %(note)s Upload the new version, then mark it done.")
     ),
     Kind.DISPUTE_OPENED: Spec(
         "disputes",
-        _("%(name)s opened a dispute on %(work)s; the clock is stopped. Answer it in the workspace."),
+        _(
+            "%(name)s opened a dispute on %(work)s. Answer it in the workspace by %(when)s; without an answer, "
+            "their claim stands."
+        ),
     ),
     Kind.DISPUTE_ANSWERED: Spec(
         "disputes",
-        _("%(name)s answered the dispute on “%(project)s”. Approve the work or send the dispute to the platform."),
+        _(
+            "%(name)s answered the dispute on %(work)s. Settle it by an offer before %(when)s, or it goes to "
+            "the platform."
+        ),
     ),
+    Kind.DISPUTE_ANSWER_SOON: Spec(
+        "disputes",
+        _("Answer the dispute on %(work)s by %(when)s; without an answer, the other side's claim stands."),
+    ),
+    Kind.NEGOTIATION_ENDS_SOON: Spec(
+        "disputes",
+        _("The negotiation on %(work)s ends on %(when)s; without an agreement, the platform will decide."),
+    ),
+    Kind.DISPUTE_DEFAULTED: Spec(
+        "disputes",
+        _(
+            "The dispute on %(work)s was not answered in time and is decided by its deadline: %(amount)s to the "
+            "freelancer, the rest of the secure payment back to the employer."
+        ),
+    ),
+    Kind.DISPUTE_WITHDRAWN: Spec("disputes", _("%(name)s withdrew the dispute on %(work)s; the work goes on.")),
+    Kind.OFFER_MADE: Spec(
+        "disputes",
+        _(
+            "%(name)s offers to settle %(work)s: %(amount)s to the freelancer, the rest back to the employer. "
+            "Accept, decline or make a counter-offer in the workspace."
+        ),
+    ),
+    Kind.OFFER_ACCEPTED: Spec(
+        "disputes",
+        _("The offer on %(work)s is accepted and carried out: %(amount)s to the freelancer, the rest to the employer."),
+    ),
+    Kind.OFFER_DECLINED: Spec("disputes", _("%(name)s declined your offer on %(work)s.")),
     Kind.DISPUTE_ESCALATED: Spec(
         "disputes", _("%(name)s sent the dispute on “%(project)s” to the platform; our team will decide.")
     ),

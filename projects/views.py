@@ -227,6 +227,7 @@ HELP_PAGES = {
     "settling-my-account": _lazy("How do I settle my account?"),
     "writing-a-project": _lazy("How do I write a good project description?"),
     "phased-projects": _lazy("How do phased projects work?"),
+    "settling-disputes": _lazy("How are disagreements settled?"),
 }
 
 
@@ -252,5 +253,11 @@ def help_page(request, slug: str = "how-it-works"):
             "payout_days": settings.PAYOUT_WORKING_DAYS,
             "revision_limit": settings.REVISION_LIMIT,
             "expire_minutes": int(settings.PAYMENT_EXPIRE_AFTER.total_seconds() // 60),
+            "remainder_days": settings.ESCROW_REMAINDER_DAYS,
+            "remainder_warning_hours": Decimal(settings.ESCROW_REMAINDER_WARNING.total_seconds() / 3600).normalize(),
+            "answer_days": settings.DISPUTE_ANSWER_DAYS,
+            "negotiation_days": settings.DISPUTE_NEGOTIATION_DAYS,
+            "deadline_warning_hours": Decimal(settings.DISPUTE_DEADLINE_WARNING.total_seconds() / 3600).normalize(),
+            "late_grace_days": settings.MILESTONE_LATE_GRACE_DAYS,
         },
     )

@@ -42,20 +42,36 @@ class DisputeResolutionForm(forms.ModelForm):
 @admin.register(Dispute)
 class DisputeAdmin(admin.ModelAdmin):
     form = DisputeResolutionForm
-    list_display = ["id", "milestone", "reason", "status", "created_at"]
+    list_display = ["id", "milestone", "opened_by", "reason", "status", "deadline", "created_at"]
     list_filter = ["status", "reason"]
     search_fields = ["milestone__contract__project__title", "description"]
     list_select_related = ["milestone__contract__project"]
     readonly_fields = [
-        "parties", "milestone", "money", "reason", "description", "status", "created_at", "resolution",
-        "resolved_by", "resolved_at", "timeline", "deliverable_versions", "conversation",
+        "parties", "milestone", "money", "opened_by", "reason", "description", "attachment", "status", "claim",
+        "deadline", "created_at", "answered_at", "resolution", "resolved_by", "resolved_at", "timeline",
+        "offer_history", "deliverable_versions", "conversation",
     ]  # fmt: skip
     fieldsets = [
         (
             _("The case"),
-            {"fields": ["parties", "milestone", "money", "reason", "description", "status", "created_at"]},
+            {
+                "fields": [
+                    "parties",
+                    "milestone",
+                    "money",
+                    "opened_by",
+                    "reason",
+                    "description",
+                    "attachment",
+                    "status",
+                    "claim",
+                    "deadline",
+                    "created_at",
+                    "answered_at",
+                ]
+            },
         ),
-        (_("What happened"), {"fields": ["timeline", "deliverable_versions", "conversation"]}),
+        (_("What happened"), {"fields": ["timeline", "offer_history", "deliverable_versions", "conversation"]}),
         (_("Resolution"), {"fields": ["resolution", "resolved_by", "resolved_at", "outcome", "to_freelancer", "note"]}),
     ]
 
@@ -84,6 +100,18 @@ class DisputeAdmin(admin.ModelAdmin):
             (
                 (e.created_at.strftime("%Y-%m-%d %H:%M"), e.get_kind_display(), e.actor or "—", e.note[:200])
                 for e in rows
+            ),
+        )  # fmt: skip
+
+    @admin.display(description=_("offers"))
+    def offer_history(self, obj):
+        offers = obj.milestone.offers.select_related("made_by").order_by("created_at")
+        return format_html_join(
+            "", "<div>{} · <b>{}</b> → {} {} · {} · {}</div>",
+            (
+                (o.created_at.strftime("%Y-%m-%d %H:%M"), o.made_by, o.to_freelancer, obj.milestone.contract.currency,
+                 o.get_status_display(), o.note[:300])
+                for o in offers
             ),
         )  # fmt: skip
 

@@ -6,6 +6,8 @@ These models were in `escrow` and `proposals` until migration workspace 0002, wh
 row: each keeps its table name (`db_table`).
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -81,9 +83,11 @@ class Milestone(models.Model):
 
     ALLOWED_TRANSITIONS = {
         Status.PENDING: {Status.FUNDED, Status.REFUNDED, Status.CANCELLED},
-        Status.FUNDED: {Status.DELIVERED, Status.REFUNDED},
-        Status.DELIVERED: {Status.COMPLETED, Status.DISPUTED, Status.FUNDED},  # funded again: changes requested
-        Status.DISPUTED: {Status.COMPLETED, Status.REFUNDED},
+        # disputed from funded: the employer cancels late work, or the freelancer disputes changes beyond the scope
+        Status.FUNDED: {Status.DELIVERED, Status.DISPUTED, Status.COMPLETED, Status.REFUNDED},
+        Status.DELIVERED: {Status.COMPLETED, Status.DISPUTED, Status.FUNDED, Status.REFUNDED},  # funded: changes
+        # back to where it was when the side who opened the dispute withdraws it
+        Status.DISPUTED: {Status.COMPLETED, Status.REFUNDED, Status.FUNDED, Status.DELIVERED},
         Status.COMPLETED: set(),
         Status.REFUNDED: set(),
         Status.CANCELLED: set(),
@@ -107,6 +111,14 @@ class Milestone(models.Model):
     revisions_requested = models.PositiveSmallIntegerField(_("changes requested"), default=0)
     # The auto_release_at the employer was last warned about: a new delivery sets a new time and a new warning.
     release_warned_for = models.DateTimeField(_("warned of the release at"), null=True, blank=True)
+    # The remainder clock: delivered but not fully funded, the employer has ESCROW_REMAINDER_DAYS to pay the rest
+    # (or dispute); after it the freelancer may dispute non-payment.
+    remainder_due_at = models.DateTimeField(_("the rest is due by"), null=True, blank=True, db_index=True)
+    remainder_warned_for = models.DateTimeField(_("warned of the rest at"), null=True, blank=True)
+    remainder_lapsed = models.BooleanField(_("the time to pay the rest ran out"), default=False)
+    # How often the amount was changed by agreement: it is part of each funding's idempotency key, so funding
+    # to an amount the milestone had before a change is a new payment, not a repeat.
+    amount_changes = models.PositiveSmallIntegerField(_("amount changes"), default=0)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -154,6 +166,20 @@ class Milestone(models.Model):
     def work_may_start(self) -> bool:
         return self.funded >= self.upfront_amount
 
+    @property
+    def is_open(self) -> bool:
+        return self.status not in self.CLOSED
+
+    def is_late(self, today) -> bool:
+        """Past its due date with no delivery (the work is still in progress, or not yet started)."""
+        return bool(
+            self.due_date and self.due_date < today and self.status in (self.Status.PENDING, self.Status.FUNDED)
+        )
+
+    def late_cancel_from(self):
+        """The first day the employer may cancel late work (the due date plus MILESTONE_LATE_GRACE_DAYS)."""
+        return self.due_date + timedelta(days=settings.MILESTONE_LATE_GRACE_DAYS + 1) if self.due_date else None
+
 
 class MilestoneEvent(models.Model):
     """One thing that happened to a milestone: the workspace timeline is read from these rows."""
@@ -168,12 +194,26 @@ class MilestoneEvent(models.Model):
         DELIVERED = "delivered", _("Marked done by the freelancer")
         CHANGES_REQUESTED = "changes_requested", _("Changes requested by the employer")
         DISPUTE_OPENED = "dispute_opened", _("Dispute created")
-        DISPUTE_ANSWERED = "dispute_answered", _("Freelancer answered the dispute")
+        DISPUTE_ANSWERED = "dispute_answered", _("Dispute answered")
         DISPUTE_ESCALATED = "dispute_escalated", _("Dispute sent to the platform")
         RELEASED = "released", _("Payment released")
         AUTO_RELEASED = "auto_released", _("Payment released automatically")
         REFUNDED = "refunded", _("Refunded to the employer")
         SPLIT = "split", _("Dispute settled by the platform")
+        REMAINDER_LAPSED = "remainder_lapsed", _("The time to pay the rest ran out")
+        OFFER_MADE = "offer_made", _("Offer made")
+        OFFER_DECLINED = "offer_declined", _("Offer declined")
+        OFFER_WITHDRAWN = "offer_withdrawn", _("Offer withdrawn")
+        SETTLED = "settled", _("Settled by agreement")
+        DISPUTE_DEFAULTED = "dispute_defaulted", _("Decided by the deadline: no answer")
+        DISPUTE_WITHDRAWN = "dispute_withdrawn", _("Dispute withdrawn")
+        PARTIAL_RELEASED = "partial_released", _("Part of the payment released")
+        BONUS = "bonus", _("Bonus paid")
+        CHANGE_PROPOSED = "change_proposed", _("Change proposed")
+        CHANGE_ACCEPTED = "change_accepted", _("Change accepted")
+        CHANGE_DECLINED = "change_declined", _("Change declined")
+        CHANGE_WITHDRAWN = "change_withdrawn", _("Change withdrawn")
+        MILESTONE_ADDED = "milestone_added", _("Milestone added by agreement")
 
     milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(_("event"), max_length=20, choices=Kind)
@@ -197,24 +237,47 @@ class MilestoneEvent(models.Model):
 
 
 class Dispute(models.Model):
-    """The employer's "Create dispute": the review clock stops until it is settled."""
+    """Either side's case about a milestone; its clocks stop while it runs. Stages, each with a deadline
+    (`deadline`) and what happens when it passes:
+
+    - open (the answer stage, DISPUTE_ANSWER_DAYS): the other side answers, offers, or escalates; no answer by the
+      deadline and the claim of the side who opened it stands (`claim`: release to the freelancer, refund to the
+      employer);
+    - answered (negotiation, DISPUTE_NEGOTIATION_DAYS): either side offers an amount to the freelancer, the other
+      accepts (carried out at once), declines or counters; at the deadline it goes to staff;
+    - escalated: staff decide in the admin (no deadline: staff hold it);
+    - resolved.
+    """
 
     class Reason(models.TextChoices):
+        # the employer's
         INCOMPLETE = "incomplete", _("The work is incomplete")
         NOT_AS_AGREED = "not_as_agreed", _("The work is not what was agreed")
         QUALITY = "quality", _("The quality is not acceptable")
         LATE = "late", _("The work is late")
+        # the freelancer's
+        NOT_PAID = "not_paid", _("The employer did not pay the rest")
+        NO_ANSWER = "no_answer", _("The employer does not answer")
+        OUT_OF_SCOPE = "out_of_scope", _("The employer asks for more than was agreed")
+        # either
         OTHER = "other", _("Something else")
 
+    EMPLOYER_REASONS = [Reason.INCOMPLETE, Reason.NOT_AS_AGREED, Reason.QUALITY, Reason.LATE, Reason.OTHER]
+    FREELANCER_REASONS = [Reason.NOT_PAID, Reason.NO_ANSWER, Reason.OUT_OF_SCOPE, Reason.OTHER]
+
     class Status(models.TextChoices):
-        OPEN = "open", _("Waiting for the freelancer's fix")
-        ANSWERED = "answered", _("The freelancer answered")
+        OPEN = "open", _("Waiting for an answer")
+        ANSWERED = "answered", _("Negotiation")
         ESCALATED = "escalated", _("With the platform")
         RESOLVED = "resolved", _("Resolved")
 
+    class Claim(models.TextChoices):
+        RELEASE = "release", _("Release the payment to the freelancer")
+        REFUND = "refund", _("Refund the employer")
+
     ALLOWED_TRANSITIONS = {
         Status.OPEN: {Status.ANSWERED, Status.ESCALATED, Status.RESOLVED},
-        Status.ANSWERED: {Status.OPEN, Status.ESCALATED, Status.RESOLVED},
+        Status.ANSWERED: {Status.ESCALATED, Status.RESOLVED},
         Status.ESCALATED: {Status.RESOLVED},
         Status.RESOLVED: set(),
     }
@@ -226,6 +289,13 @@ class Dispute(models.Model):
     description = models.TextField(_("description"), max_length=5000)
     attachment = models.FileField(_("attachment"), upload_to="disputes/", storage=private_storage, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.OPEN, db_index=True)
+    # What happens if the other side never answers; set from the side who opened it.
+    claim = models.CharField(_("claim"), max_length=10, choices=Claim, default=Claim.REFUND)
+    # Where the milestone was when the dispute opened: it goes back there if the dispute is withdrawn.
+    milestone_status_before = models.CharField(max_length=10, blank=True)
+    deadline = models.DateTimeField(_("deadline"), null=True, blank=True, db_index=True)
+    deadline_warned_for = models.DateTimeField(_("warned of the deadline at"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
     resolution = models.CharField(_("resolution"), max_length=255, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -246,6 +316,109 @@ class Dispute(models.Model):
 
     def __str__(self) -> str:
         return f"{self.milestone} {self.get_status_display()}"
+
+    def side_of_opener(self) -> str:
+        return "freelancer" if self.opened_by_id == self.milestone.contract.freelancer_id else "employer"
+
+
+class Offer(models.Model):
+    """An amount of a milestone's escrow to the freelancer (the rest back to the employer), offered by one side
+    to the other: to settle a dispute, or to end the milestone by agreement. Accepted, it is carried out at once
+    through the ledger's split; declined; or countered (the other side's new offer replaces it)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Waiting for an answer")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        COUNTERED = "countered", _("Countered")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        LAPSED = "lapsed", _("No longer valid")
+
+    ALLOWED_TRANSITIONS = {
+        Status.OPEN: {Status.ACCEPTED, Status.DECLINED, Status.COUNTERED, Status.WITHDRAWN, Status.LAPSED},
+        Status.ACCEPTED: set(),
+        Status.DECLINED: set(),
+        Status.COUNTERED: set(),
+        Status.WITHDRAWN: set(),
+        Status.LAPSED: set(),
+    }
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="offers")
+    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, null=True, blank=True, related_name="offers")
+    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    to_freelancer = models.DecimalField(_("to the freelancer"), max_digits=14, decimal_places=2)
+    note = models.TextField(_("message"), max_length=2000, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.OPEN, db_index=True)
+    created_at = models.DateTimeField(_("made"), auto_now_add=True)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("offer")
+        verbose_name_plural = _("offers")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["milestone"], condition=Q(status="open"), name="one_open_offer"),
+            models.CheckConstraint(condition=Q(to_freelancer__gte=0), name="offer_amount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.milestone_id} {self.to_freelancer} {self.status}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+class ContractChange(models.Model):
+    """A change to a running contract proposed by one side: a new milestone, or a milestone's new amount, scope,
+    title or due date. The other side accepts (it applies at once) or declines."""
+
+    class Kind(models.TextChoices):
+        ADD = "add", _("Add a milestone")
+        EDIT = "edit", _("Change a milestone")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Waiting for an answer")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        LAPSED = "lapsed", _("No longer valid")
+
+    ALLOWED_TRANSITIONS = {
+        Status.OPEN: {Status.ACCEPTED, Status.DECLINED, Status.WITHDRAWN, Status.LAPSED},
+        Status.ACCEPTED: set(),
+        Status.DECLINED: set(),
+        Status.WITHDRAWN: set(),
+        Status.LAPSED: set(),
+    }
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="changes")
+    milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, null=True, blank=True, related_name="changes")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The new values (empty: unchanged).
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    scope = models.TextField(_("scope"), max_length=2000, blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    note = models.TextField(_("message"), max_length=2000, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.OPEN, db_index=True)
+    created_at = models.DateTimeField(_("proposed"), auto_now_add=True)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    # What the milestone was before an accepted change (shown in the history).
+    before = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("contract change")
+        verbose_name_plural = _("contract changes")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract"], condition=Q(status="open"), name="one_open_change"),
+            models.CheckConstraint(condition=Q(amount__isnull=True) | Q(amount__gt=0), name="change_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} {self.kind} {self.status}"
 
 
 class PhasingOffer(models.Model):

@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.db.models import Prefetch, QuerySet, Sum
 
 from projects.models import Project
-from workspace.models import Contract, Deliverable, Dispute, Milestone, MilestoneEvent
+from workspace.models import Contract, ContractChange, Deliverable, Dispute, Milestone, MilestoneEvent, Offer
 
 
 def workspace_contract(*, pk: int) -> Contract | None:
@@ -20,8 +20,10 @@ def workspace_contract(*, pk: int) -> Contract | None:
                     Prefetch("events", queryset=MilestoneEvent.objects.select_related("actor__profile")),
                     Prefetch("deliverables", queryset=Deliverable.objects.order_by("-version")),
                     Prefetch("disputes", queryset=Dispute.objects.order_by("-created_at")),
+                    Prefetch("offers", queryset=Offer.objects.select_related("made_by__profile")),
                 ),
-            )
+            ),
+            Prefetch("changes", queryset=ContractChange.objects.select_related("proposed_by__profile", "milestone")),
         )
         .filter(pk=pk)
         .first()

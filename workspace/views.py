@@ -1,5 +1,7 @@
 """The per-contract workspace: budget, timeline, deliverables, and the Operations each person may take now."""
 
+from uuid import uuid4
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -7,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,10 +20,20 @@ from marketplace.views_helpers import run_action
 from proposals.models import Proposal
 from reviews.forms import EmployerReviewForm, FreelancerReviewForm
 from reviews.services import review_window_open
-from workspace.forms import DisputeAnswerForm, DisputeForm, RevisionForm, UploadForm
-from workspace.models import Contract, Deliverable, Dispute, Milestone
+from workspace.forms import (
+    BonusForm,
+    ChangeForm,
+    DisputeAnswerForm,
+    LateCancelForm,
+    OfferForm,
+    PartialReleaseForm,
+    RevisionForm,
+    SideDisputeForm,
+    UploadForm,
+)
+from workspace.models import Contract, ContractChange, Deliverable, Dispute, Milestone, Offer
 from workspace.selectors import contract_budget, workspace_contract
-from workspace.services import choosing, delivery, disputes, funding, rules
+from workspace.services import changes, choosing, delivery, disputes, funding, rules, settling
 
 
 def _contract_for(request, pk: int) -> Contract:
@@ -52,24 +65,32 @@ def _milestone_of(contract: Contract, request) -> Milestone:
 @login_required
 def workspace(request, pk: int):
     contract = _contract_for(request, pk)
+    party = contract.party(request.user)
     phases = []
+    today = timezone.localdate()
     for milestone in contract.milestones.all():
         if milestone.status == Milestone.Status.CANCELLED:
             continue
+        dispute = rules.open_dispute(milestone)
         phases.append(
             {
                 "milestone": milestone,
                 "deliverables": milestone.deliverables.all(),
-                "dispute": rules.open_dispute(milestone),
+                "dispute": dispute,
+                "dispute_side": dispute.side_of_opener() if dispute else "",
+                "offer": rules.open_offer(milestone),
+                "offers": [o for o in milestone.offers.all() if dispute is None or o.dispute_id == dispute.pk],
                 "operations": rules.available_operations(milestone=milestone, user=request.user),
                 "funding_due": rules.funding_due(milestone),
                 "may_download": rules.refusal("download", user=request.user, milestone=milestone) is None,
+                "late": milestone.is_late(today),
+                "remainder_lapsed": bool(milestone.remainder_due_at and milestone.remainder_due_at <= timezone.now()),
+                "dispute_form": SideDisputeForm(reasons=rules.dispute_reasons(milestone, party)),
             }
         )
     events = sorted(
         (event for phase in phases for event in phase["milestone"].events.all()), key=lambda e: (e.created_at, e.pk)
     )
-    party = contract.party(request.user)
     reviews = list(contract.reviews.select_related("author__profile"))
     my_review = next((r for r in reviews if r.author_id == request.user.pk), None)
     can_review = party is not None and my_review is None and review_window_open(contract)
@@ -89,11 +110,22 @@ def workspace(request, pk: int):
             "budget": contract_budget(contract=contract),
             "events": events,
             "upload_form": UploadForm(),
-            "dispute_form": DisputeForm(),
             "answer_form": DisputeAnswerForm(),
             "revision_form": RevisionForm(),
+            "late_form": LateCancelForm(),
+            "offer_form": OfferForm(),
+            "release_form": PartialReleaseForm(),
+            "bonus_form": BonusForm(initial={"token": uuid4().hex}),
+            "change_form": ChangeForm(),
+            "contract_operations": rules.contract_operations(contract=contract, user=request.user),
+            "open_change": rules.open_change(contract),
+            "past_changes": [c for c in contract.changes.all() if c.status != ContractChange.Status.OPEN][:10],
             "REVISION_LIMIT": settings.REVISION_LIMIT,
-            "party": contract.party(request.user),
+            "DISPUTE_ANSWER_DAYS": settings.DISPUTE_ANSWER_DAYS,
+            "DISPUTE_NEGOTIATION_DAYS": settings.DISPUTE_NEGOTIATION_DAYS,
+            "ESCROW_REMAINDER_DAYS": settings.ESCROW_REMAINDER_DAYS,
+            "MILESTONE_LATE_GRACE_DAYS": settings.MILESTONE_LATE_GRACE_DAYS,
+            "party": party,
             "ACCEPTANCE_DAYS": settings.ACCEPTANCE_DAYS,
             "cancel_allowed_from": rules.cancel_allowed_from(contract),
         },
@@ -211,20 +243,149 @@ def upload(request, pk: int):
     return response
 
 
+def _form_refused(request, form) -> bool:
+    """Say what is wrong with a form (nothing is done); True when it was refused."""
+    if form.is_valid():
+        return False
+    messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+    return True
+
+
 @login_required
 @require_POST
 def dispute_create(request, pk: int):
     contract = _contract_for(request, pk)
     milestone = _milestone_of(contract, request)
-    form = DisputeForm(request.POST, request.FILES)
-    if not form.is_valid():
-        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+    form = SideDisputeForm(request.POST, request.FILES)
+    if _form_refused(request, form):
         return redirect("workspace", pk=pk)
     return _act(
         request, pk,
         lambda: disputes.dispute_open(milestone=milestone, by=request.user, **form.cleaned_data),
-        _("The dispute is created; the freelancer is asked to fix the problem."),
+        _("The dispute is created. The other side has %(days)s days to answer.")
+        % {"days": settings.DISPUTE_ANSWER_DAYS},
     )  # fmt: skip
+
+
+@login_required
+@require_POST
+def cancel_late(request, pk: int):
+    """The employer cancels late work: a dispute with reason `late`, refunded unless the freelancer answers."""
+    contract = _contract_for(request, pk)
+    milestone = _milestone_of(contract, request)
+    form = LateCancelForm(request.POST)
+    if _form_refused(request, form):
+        return redirect("workspace", pk=pk)
+    return _act(
+        request, pk,
+        lambda: disputes.dispute_open(
+            milestone=milestone, by=request.user, reason=Dispute.Reason.LATE,
+            description=form.cleaned_data["description"],
+        ),
+        _("The freelancer has %(days)s days to dispute the cancellation; otherwise the amount is refunded to you.")
+        % {"days": settings.DISPUTE_ANSWER_DAYS},
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def offer_create(request, pk: int):
+    contract = _contract_for(request, pk)
+    milestone = _milestone_of(contract, request)
+    form = OfferForm(request.POST)
+    if _form_refused(request, form):
+        return redirect("workspace", pk=pk)
+    return _act(
+        request, pk,
+        lambda: settling.offer_make(
+            milestone=milestone, by=request.user, to_freelancer=form.cleaned_data["to_freelancer"],
+            note=form.cleaned_data["note"],
+        ),
+        _("Your offer is sent; the other side can accept, decline or counter it."),
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def offer_action(request, pk: int, offer_pk: int, operation: str):
+    contract = _contract_for(request, pk)
+    offer = get_object_or_404(Offer, pk=offer_pk, milestone__contract=contract)
+    table = {
+        "accept": (settling.offer_accept, _("The offer is accepted and carried out.")),
+        "decline": (settling.offer_decline, _("The offer is declined.")),
+        "withdraw": (settling.offer_withdraw, _("Your offer is withdrawn.")),
+    }
+    if operation not in table:
+        raise Http404
+    service, done = table[operation]
+    return _act(request, pk, lambda: service(offer=offer, by=request.user), done)
+
+
+@login_required
+@require_POST
+def release_part(request, pk: int):
+    contract = _contract_for(request, pk)
+    milestone = _milestone_of(contract, request)
+    form = PartialReleaseForm(request.POST)
+    if _form_refused(request, form):
+        return redirect("workspace", pk=pk)
+    return _act(
+        request, pk,
+        lambda: settling.milestone_release_part(
+            milestone=milestone, by=request.user, amount=form.cleaned_data["amount"]
+        ),
+        _("The amount is released to the freelancer; the rest stays in secure payment."),
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def bonus(request, pk: int):
+    contract = _contract_for(request, pk)
+    form = BonusForm(request.POST)
+    if _form_refused(request, form):
+        return redirect("workspace", pk=pk)
+    data = form.cleaned_data
+    return _act(
+        request, pk,
+        lambda: settling.contract_bonus(
+            contract=contract, by=request.user, amount=data["amount"], note=data["note"], token=data["token"]
+        ),
+        _("The bonus is paid to the freelancer."),
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def change_create(request, pk: int):
+    contract = _contract_for(request, pk)
+    kind = request.POST.get("kind", "")
+    milestone = _milestone_of(contract, request) if kind == ContractChange.Kind.EDIT else None
+    form = ChangeForm(request.POST)
+    if _form_refused(request, form):
+        return redirect("workspace", pk=pk)
+    return _act(
+        request, pk,
+        lambda: changes.change_propose(contract=contract, by=request.user, kind=kind, milestone=milestone,
+                                       **form.cleaned_data),
+        _("The change is proposed; it applies when the other side accepts it."),
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def change_action(request, pk: int, change_pk: int, operation: str):
+    contract = _contract_for(request, pk)
+    change = get_object_or_404(ContractChange, pk=change_pk, contract=contract)
+    table = {
+        "accept": (changes.change_accept, _("The change is accepted and applies now.")),
+        "decline": (changes.change_decline, _("The change is declined.")),
+        "withdraw": (changes.change_withdraw, _("The change is withdrawn.")),
+    }
+    if operation not in table:
+        raise Http404
+    service, done = table[operation]
+    return _act(request, pk, lambda: service(change=change, by=request.user), done)
 
 
 @login_required
@@ -250,12 +411,18 @@ def dispute_action(request, pk: int, dispute_pk: int, operation: str):
         message = form.cleaned_data["message"] if form.is_valid() else ""
         return _act(
             request, pk, lambda: disputes.dispute_answer(dispute=dispute, by=request.user, message=message),
-            _("Your answer is sent to the employer."),
+            _("Your answer is sent. Settle by an offer, or the platform decides after %(days)s days.")
+            % {"days": settings.DISPUTE_NEGOTIATION_DAYS},
         )  # fmt: skip
     if operation == "escalate":
         return _act(
             request, pk, lambda: disputes.dispute_escalate(dispute=dispute, by=request.user),
             _("The dispute is sent to the platform; staff will settle it."),
+        )  # fmt: skip
+    if operation == "withdraw":
+        return _act(
+            request, pk, lambda: disputes.dispute_withdraw(dispute=dispute, by=request.user),
+            _("The dispute is withdrawn; the work goes on and its clock starts again."),
         )  # fmt: skip
     raise Http404
 

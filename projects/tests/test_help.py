@@ -44,6 +44,24 @@ def test_the_figures_come_from_the_settings(client, settings):
 
 
 @pytest.mark.django_db
+def test_the_deadlines_of_disagreements_come_from_the_settings(client, settings):
+    client.cookies["django_language"] = "en"
+    settings.ESCROW_REMAINDER_DAYS, settings.ESCROW_REMAINDER_WARNING = 5, timedelta(hours=12)
+    settings.DISPUTE_ANSWER_DAYS, settings.DISPUTE_NEGOTIATION_DAYS = 6, 9
+    settings.DISPUTE_DEADLINE_WARNING, settings.MILESTONE_LATE_GRACE_DAYS = timedelta(hours=30), 2
+    html = client.get(reverse("help_page", args=["work-guarantee"])).content.decode()
+    assert "has 5 days after the delivery to pay the rest" in html and "reminded 12 hours before" in html
+    assert "other side has 6 days to answer" in html and "2 days later the employer may cancel" in html
+    html = client.get(reverse("help_page", args=["settling-disputes"])).content.decode()
+    assert "has 6 days to answer" in html and "for 9 days, either side can offer" in html
+    assert "within 5 days of the delivery" in html and "30 hours before each deadline" in html
+    assert "cancelled 2 days after its due date" in html
+    client.cookies["django_language"] = "fa"
+    html = client.get(reverse("help_page", args=["settling-disputes"])).content.decode()
+    assert "۶ روز" in html and "۹ روز" in html
+
+
+@pytest.mark.django_db
 def test_unknown_help_page_is_404_and_the_footer_links_the_pages(client):
     assert client.get("/help/nope/").status_code == 404
     html = client.get("/").content.decode()

@@ -107,3 +107,22 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   update();
 });
+
+// One click opens an action's form: a menu link (data-open) to a <details> opens it and moves focus into it;
+// a page opened at such an address (#offer-12) opens it too.
+function openDetails(hash) {
+  const target = hash && hash.length > 1 ? document.getElementById(hash.slice(1)) : null;
+  if (!target || target.tagName !== "DETAILS") return;
+  target.open = true;
+  const field = target.querySelector("input:not([type=hidden]), select, textarea, button[type=submit]");
+  if (field) field.focus({ preventScroll: true });
+  target.scrollIntoView({ block: "start" });
+}
+document.addEventListener("click", (event) => {
+  const link = event.target.closest ? event.target.closest("a[data-open]") : null;
+  if (!link) return;
+  const menu = link.closest("details[data-dropdown]");
+  if (menu) menu.removeAttribute("open");
+  openDetails(link.getAttribute("href"));
+});
+document.addEventListener("DOMContentLoaded", () => openDetails(window.location.hash));

@@ -2,9 +2,12 @@
 milestone), pays the upfront share (workspace.services.funding), and the freelancer accepts or declines; an
 unanswered contract may be cancelled by the employer after ACCEPTANCE_DAYS."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -59,6 +62,10 @@ def contract_accept(*, contract: Contract, by: User) -> Contract:
     ensure("accept", user=by, milestone=milestone)
     contract = milestone.contract
     contract_set_status(contract, Contract.Status.ACTIVE)
+    if milestone.due_date is None and contract.proposal_id:  # the proposal's delivery time runs from today
+        days = Proposal.objects.values_list("delivery_days", flat=True).get(pk=contract.proposal_id)
+        milestone.due_date = timezone.localdate() + timedelta(days=days)
+        milestone.save(update_fields=["due_date"])
     record_event(milestone, MilestoneEvent.Kind.ACCEPTED, actor=by)
     notify_parties(milestone, Notification.Kind.WORK_ACCEPTED, [contract.employer], actor=by)
     others = User.objects.filter(

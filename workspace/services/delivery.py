@@ -2,6 +2,8 @@
 review clock (ESCROW_AUTO_RELEASE_DELAY, warned ESCROW_AUTO_RELEASE_WARNING before) releases it; the escrow goes
 to the freelancer less commission."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -58,7 +60,14 @@ def milestone_mark_delivered(*, milestone: Milestone, by: User) -> Milestone:
     now = timezone.now()
     milestone.delivered_at = now
     after_funding(milestone, now)
-    milestone.save(update_fields=["status", "delivered_at", "auto_release_at"])
+    if not milestone.fully_funded:  # the remainder clock: the employer pays the rest (or disputes) in time
+        milestone.remainder_due_at = now + timedelta(days=settings.ESCROW_REMAINDER_DAYS)
+        milestone.remainder_warned_for, milestone.remainder_lapsed = None, False
+    milestone.save(
+        update_fields=[
+            "status", "delivered_at", "auto_release_at", "remainder_due_at", "remainder_warned_for", "remainder_lapsed"
+        ]
+    )  # fmt: skip
     record_event(milestone, MilestoneEvent.Kind.DELIVERED, actor=by, before=before)
     notify_parties(milestone, Notification.Kind.DELIVERED, [milestone.contract.employer], actor=by)
     return milestone
@@ -81,12 +90,9 @@ def milestone_release(milestone: Milestone, *, actor: User | None, kind: str) ->
         )
     milestone.released += amount
     before = milestone_set_status(milestone, Milestone.Status.COMPLETED)
-    milestone.auto_release_at = None
-    milestone.save(update_fields=["released", "status", "auto_release_at"])
+    milestone.auto_release_at = milestone.remainder_due_at = None
+    milestone.save(update_fields=["released", "status", "auto_release_at", "remainder_due_at"])
     record_event(milestone, kind, actor=actor, before=before, amount=amount)
-    dispute = Dispute.objects.filter(milestone=milestone, status__in=Dispute.OPEN_STATUSES).first()
-    if dispute:  # approved while in dispute (the caller resolving it by staff decision re-reads it)
-        dispute_set_status(dispute, Dispute.Status.RESOLVED, resolution=_("The employer approved the work."))
     contract_close_if_done(contract)
     net = split_commission(amount, contract.currency)[0]
     if kind == MilestoneEvent.Kind.AUTO_RELEASED:
@@ -101,7 +107,11 @@ def milestone_approve(*, milestone: Milestone, by: User) -> Milestone:
     """The employer's Operations → Done / Approve: release the escrow now."""
     milestone = lock_milestone(milestone.pk)
     ensure("approve", user=by, milestone=milestone)
-    return milestone_release(milestone, actor=by, kind=MilestoneEvent.Kind.RELEASED)
+    dispute = Dispute.objects.select_for_update().filter(milestone=milestone, status__in=Dispute.OPEN_STATUSES).first()
+    milestone_release(milestone, actor=by, kind=MilestoneEvent.Kind.RELEASED)
+    if dispute:  # approved while in dispute: the approval settles it
+        dispute_set_status(dispute, Dispute.Status.RESOLVED, by=by, resolution=_("The employer approved the work."))
+    return milestone
 
 
 @transaction.atomic
@@ -113,9 +123,9 @@ def milestone_request_changes(*, milestone: Milestone, by: User, note: str) -> M
     milestone = lock_milestone(milestone.pk)
     ensure("revise", user=by, milestone=milestone)
     before = milestone_set_status(milestone, Milestone.Status.FUNDED)
-    milestone.auto_release_at = None
+    milestone.auto_release_at = milestone.remainder_due_at = None
     milestone.revisions_requested += 1
-    milestone.save(update_fields=["status", "auto_release_at", "revisions_requested"])
+    milestone.save(update_fields=["status", "auto_release_at", "remainder_due_at", "revisions_requested"])
     record_event(milestone, MilestoneEvent.Kind.CHANGES_REQUESTED, actor=by, before=before, note=note.strip())
     notify_parties(
         milestone, Notification.Kind.CHANGES_REQUESTED, [milestone.contract.freelancer], actor=by, note=note[:500]

@@ -32,6 +32,15 @@ def after_funding(milestone: Milestone, now) -> None:
         milestone_set_status(milestone, Milestone.Status.FUNDED)
     if milestone.status == Milestone.Status.DELIVERED and milestone.fully_funded and not milestone.auto_release_at:
         milestone.auto_release_at = now + settings.ESCROW_AUTO_RELEASE_DELAY
+        milestone.remainder_due_at = None  # paid in full: the review clock replaces the remainder clock
+
+
+def funding_key(milestone: Milestone, target) -> str:
+    """The idempotency key of funding `milestone` up to `target`: a repeat pays once. After an agreed change of
+    the amount the key names the change, so funding back to an amount the milestone had before is new money."""
+    if milestone.amount_changes:
+        return f"fund:{milestone.pk}:v{milestone.amount_changes}:to:{target}"
+    return f"fund:{milestone.pk}:to:{target}"
 
 
 @transaction.atomic
@@ -49,14 +58,14 @@ def milestone_fund(*, milestone: Milestone, by: User, step: str) -> Milestone:
         payer=by,
         escrow=escrow_account(milestone.escrow_key, milestone.contract.currency),
         amount=amount,
-        key=f"fund:{milestone.pk}:to:{target}",
+        key=funding_key(milestone, target),
         memo=milestone.title,
         milestone=milestone,
     )
     before = milestone.status
     milestone.funded = target
     after_funding(milestone, timezone.now())
-    milestone.save(update_fields=["funded", "status", "auto_release_at"])
+    milestone.save(update_fields=["funded", "status", "auto_release_at", "remainder_due_at"])
     record_event(milestone, MilestoneEvent.Kind.FUNDED, actor=by, before=before, amount=amount)
     if before == Milestone.Status.PENDING and milestone.status == Milestone.Status.FUNDED:
         # The upfront share of a single delivery (the freelancer may accept), or a phase paid in full (may start).
@@ -147,8 +156,8 @@ def milestone_refund(contract: Contract, milestone: Milestone, *, actor: User, k
         )
     milestone.refunded += refunded
     before = milestone_set_status(milestone, Milestone.Status.REFUNDED)
-    milestone.auto_release_at = None
-    milestone.save(update_fields=["refunded", "status", "auto_release_at"])
+    milestone.auto_release_at = milestone.remainder_due_at = None
+    milestone.save(update_fields=["refunded", "status", "auto_release_at", "remainder_due_at"])
     record_event(milestone, kind, actor=actor, before=before, amount=refunded)
 
 

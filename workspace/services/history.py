@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from marketplace.status import set_status
 from notifications.services import notify
 from projects.services import project_mark_completed
-from workspace.models import Contract, Dispute, Milestone, MilestoneEvent
+from workspace.models import Contract, ContractChange, Dispute, Milestone, MilestoneEvent, Offer
 
 
 def record_event(milestone: Milestone, kind: str, *, actor=None, before="", amount=None, note="") -> None:
@@ -23,7 +23,16 @@ def milestone_set_status(milestone: Milestone, to: str) -> str:
     """Change the milestone's status as its table allows; returns the status it had. The caller saves it and
     records the event (whose kind says why: released by hand or by the clock, refunded, split, ...)."""
     refusal = _("This is no longer possible: the milestone is %(status)s.") % {"status": milestone.get_status_display()}
-    return set_status(milestone, to, refusal=refusal)
+    before = set_status(milestone, to, refusal=refusal)
+    if to in Milestone.CLOSED:  # what waited on an open milestone no longer can be answered
+        now = timezone.now()
+        Offer.objects.filter(milestone=milestone, status=Offer.Status.OPEN).update(
+            status=Offer.Status.LAPSED, answered_at=now
+        )
+        ContractChange.objects.filter(milestone=milestone, status=ContractChange.Status.OPEN).update(
+            status=ContractChange.Status.LAPSED, answered_at=now
+        )
+    return before
 
 
 def contract_set_status(contract: Contract, to: str) -> None:
@@ -33,16 +42,41 @@ def contract_set_status(contract: Contract, to: str) -> None:
         contract.accepted_at = timezone.now()
     else:
         contract.closed_at = timezone.now()
+        # A change still waiting (a new milestone) can no longer apply to a closed contract: accepted, it would add
+        # a milestone that could be funded but never worked on, released or settled.
+        ContractChange.objects.filter(contract=contract, status=ContractChange.Status.OPEN).update(
+            status=ContractChange.Status.LAPSED, answered_at=contract.closed_at
+        )
     contract.save(update_fields=["status", "accepted_at", "closed_at"])
 
 
-def dispute_set_status(dispute: Dispute, to: str, *, by=None, resolution: str = "") -> None:
+def dispute_set_status(dispute: Dispute, to: str, *, by=None, resolution: str = "", deadline=None) -> None:
+    """Move the dispute to its next stage with that stage's deadline (none once with staff or resolved)."""
     set_status(dispute, to, refusal=_("This dispute is already with the platform or resolved."))
-    fields = ["status"]
+    dispute.deadline = deadline
+    fields = ["status", "deadline"]
+    if to == Dispute.Status.ANSWERED:
+        dispute.answered_at = timezone.now()
+        fields.append("answered_at")
     if to == Dispute.Status.RESOLVED:
         dispute.resolved_by, dispute.resolved_at, dispute.resolution = by, timezone.now(), resolution[:255]
         fields += ["resolved_by", "resolved_at", "resolution"]
+        Offer.objects.filter(dispute=dispute, status=Offer.Status.OPEN).update(
+            status=Offer.Status.LAPSED, answered_at=timezone.now()
+        )
     dispute.save(update_fields=fields)
+
+
+def offer_set_status(offer: Offer, to: str) -> None:
+    set_status(offer, to, refusal=_("This offer is no longer waiting for an answer."))
+    offer.answered_at = timezone.now()
+    offer.save(update_fields=["status", "answered_at"])
+
+
+def change_set_status(change: ContractChange, to: str) -> None:
+    set_status(change, to, refusal=_("This change is no longer waiting for an answer."))
+    change.answered_at = timezone.now()
+    change.save(update_fields=["status", "answered_at", "before"])
 
 
 def contract_close_if_done(contract: Contract) -> None:

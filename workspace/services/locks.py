@@ -1,6 +1,7 @@
 """The one order in which contract actions lock rows:
 
-    project → proposal → phasing offer → contract → milestone → dispute → ledger accounts (by key, escrow.ledger)
+    project → proposal → phasing offer → contract → milestone → dispute → offer → contract change
+    → ledger accounts (by key, escrow.ledger)
 
 Every action that locks more than one of them goes through these helpers, so two actions racing on one contract
 (an approve and a staff resolution, say) queue behind each other instead of each holding what the other waits
@@ -13,7 +14,7 @@ planner reads them.
 
 from projects.models import Project
 from proposals.models import Proposal
-from workspace.models import Contract, Dispute, Milestone, PhasingOffer
+from workspace.models import Contract, ContractChange, Dispute, Milestone, Offer, PhasingOffer
 
 
 def lock_project(pk: int) -> Project:
@@ -58,3 +59,27 @@ def lock_dispute(pk: int) -> Dispute:
     dispute = Dispute.objects.select_for_update(of=("self",)).get(pk=pk)
     dispute.milestone = milestone
     return dispute
+
+
+def lock_offer(pk: int) -> Offer:
+    """The offer and, first, its project, contract, milestone and dispute."""
+    milestone_id, dispute_id = Offer.objects.values_list("milestone_id", "dispute_id").get(pk=pk)
+    milestone = lock_dispute(dispute_id).milestone if dispute_id else lock_milestone(milestone_id)
+    offer = Offer.objects.select_for_update(of=("self",)).get(pk=pk)
+    offer.milestone = milestone
+    return offer
+
+
+def lock_change(pk: int) -> ContractChange:
+    """The change and, first, its project, contract and (for a change of one) milestone."""
+    contract_id, milestone_id = ContractChange.objects.values_list("contract_id", "milestone_id").get(pk=pk)
+    if milestone_id:
+        milestone = lock_milestone(milestone_id)
+        contract = milestone.contract
+    else:
+        contract, milestone = lock_contract(contract_id), None
+    change = ContractChange.objects.select_for_update(of=("self",)).get(pk=pk)
+    change.contract = contract
+    if milestone is not None:
+        change.milestone = milestone
+    return change

@@ -15,12 +15,16 @@ from django.utils.translation import gettext as _
 
 from escrow.models import Payment
 from marketplace.errors import DomainError, InvalidTransition, NotAllowed
-from workspace.models import Contract, Dispute, Milestone
+from workspace.models import Contract, ContractChange, Dispute, Milestone, Offer
 
-# The Operations menu, in the order it lists them.
+# The Operations menu of a milestone, in the order it lists them.
 MENU = (
-    "fund", "accept", "decline", "cancel", "upload", "done", "approve", "revise", "dispute", "answer", "escalate"
+    "fund", "accept", "decline", "cancel", "upload", "done", "approve", "revise", "release_part", "dispute",
+    "cancel_late", "answer", "offer", "accept_offer", "decline_offer", "withdraw_offer", "escalate",
+    "withdraw_dispute", "propose_edit",
 )  # fmt: skip
+# What applies to the whole contract (its Changes and Bonus box).
+CONTRACT_MENU = ("propose_add", "accept_change", "decline_change", "withdraw_change", "bonus")
 
 
 def funding_due(milestone: Milestone) -> tuple[str, Decimal] | None:
@@ -38,6 +42,36 @@ def funding_due(milestone: Milestone) -> tuple[str, Decimal] | None:
 def open_dispute(milestone: Milestone) -> Dispute | None:
     """The milestone's dispute still in progress (read from a prefetch when the page made one)."""
     return next((d for d in milestone.disputes.all() if d.status in Dispute.OPEN_STATUSES), None)
+
+
+def open_offer(milestone: Milestone) -> Offer | None:
+    """The milestone's offer waiting for an answer (read from a prefetch when the page made one)."""
+    return next((o for o in milestone.offers.all() if o.status == Offer.Status.OPEN), None)
+
+
+def open_change(contract: Contract) -> ContractChange | None:
+    return next((c for c in contract.changes.all() if c.status == ContractChange.Status.OPEN), None)
+
+
+def dispute_reasons(milestone: Milestone, side: str | None) -> list[str]:
+    """The reasons a side may give (their list; a late cancellation is the employer's own action)."""
+    if side == "employer":
+        return [r for r in Dispute.EMPLOYER_REASONS if r != Dispute.Reason.LATE]
+    if side == "freelancer":
+        if milestone.status == Milestone.Status.FUNDED:
+            return [Dispute.Reason.OUT_OF_SCOPE, Dispute.Reason.OTHER]
+        return [Dispute.Reason.NOT_PAID, Dispute.Reason.NO_ANSWER, Dispute.Reason.OTHER]
+    return []
+
+
+def answer_deadline(now=None) -> datetime:
+    """When the answer stage of a dispute opened now ends."""
+    return (now or timezone.now()) + timedelta(days=settings.DISPUTE_ANSWER_DAYS)
+
+
+def negotiation_deadline(now=None) -> datetime:
+    """When the negotiation of a dispute answered now ends (then it goes to staff)."""
+    return (now or timezone.now()) + timedelta(days=settings.DISPUTE_NEGOTIATION_DAYS)
 
 
 def cancel_allowed_from(contract: Contract) -> datetime:
@@ -59,7 +93,7 @@ def _not_now(milestone: Milestone) -> InvalidTransition:
     )
 
 
-def _fund(contract, milestone, user, step, **_kw):
+def _fund(contract, milestone, user, step=None, **_kw):
     if error := _only("employer", contract, user):
         return error
     due = funding_due(milestone)
@@ -147,20 +181,51 @@ def _revise(contract, milestone, user, **_kw):
     return None
 
 
-def _dispute(contract, milestone, user, **_kw):
+def _dispute(contract, milestone, user, reason=None, now=None, **_kw):
+    side = contract.party(user)
+    if side is None:
+        return NotAllowed(_("Only the two parties can do this."))
+    if contract.status != Contract.Status.ACTIVE:
+        return _not_now(milestone)
+    if side == "employer" and milestone.status != Milestone.Status.DELIVERED:
+        return _not_now(milestone)
+    if side == "freelancer":
+        if milestone.status == Milestone.Status.DELIVERED:
+            if milestone.fully_funded:
+                return InvalidTransition(_("The review clock will release the payment; no dispute is needed."))
+            if not milestone.remainder_due_at or (now or timezone.now()) < milestone.remainder_due_at:
+                return InvalidTransition(
+                    _("The employer has until the end of the remainder clock to pay the rest or answer.")
+                )
+        elif not (milestone.status == Milestone.Status.FUNDED and milestone.revisions_requested):
+            return _not_now(milestone)
+    if reason is not None and reason not in dispute_reasons(milestone, side):
+        return DomainError(_("Choose one of the reasons listed."))
+    return None
+
+
+def _cancel_late(contract, milestone, user, now=None, **_kw):
     if error := _only("employer", contract, user):
         return error
-    if milestone.status != Milestone.Status.DELIVERED:
+    if contract.status != Contract.Status.ACTIVE or milestone.status != Milestone.Status.FUNDED:
         return _not_now(milestone)
+    today = timezone.localdate(now or timezone.now())
+    if not milestone.due_date or today < milestone.late_cancel_from():
+        return InvalidTransition(
+            _("Late work may be cancelled %(days)s days after its due date.")
+            % {"days": settings.MILESTONE_LATE_GRACE_DAYS}
+        )
     return None
 
 
 def _answer(contract, milestone, user, dispute=None, **_kw):
-    if error := _only("freelancer", contract, user):
-        return error
     dispute = dispute or open_dispute(milestone)
+    if contract.party(user) is None:
+        return NotAllowed(_("Only the two parties can do this."))
     if dispute is None or dispute.status not in (Dispute.Status.OPEN, Dispute.Status.ANSWERED):
         return InvalidTransition(_("Write your answer to an open dispute."))
+    if dispute.opened_by_id == user.pk:
+        return NotAllowed(_("The other side answers this dispute."))
     return None
 
 
@@ -170,6 +235,120 @@ def _escalate(contract, milestone, user, dispute=None, **_kw):
     dispute = dispute or open_dispute(milestone)
     if dispute is None or Dispute.Status.ESCALATED not in Dispute.ALLOWED_TRANSITIONS[dispute.status]:
         return InvalidTransition(_("This dispute is already with the platform or resolved."))
+    return None
+
+
+def _withdraw_dispute(contract, milestone, user, dispute=None, **_kw):
+    dispute = dispute or open_dispute(milestone)
+    if dispute is None:
+        return InvalidTransition(_("There is no dispute in progress."))
+    if dispute.opened_by_id != user.pk:
+        return NotAllowed(_("Only the side who opened the dispute can withdraw it."))
+    return None
+
+
+def _offer(contract, milestone, user, offer=None, **_kw):
+    """Either side offers a split of the escrow: to settle the dispute, or to end the milestone by agreement.
+    Offering while the other side's offer waits is a counter-offer."""
+    if contract.party(user) is None:
+        return NotAllowed(_("Only the two parties can do this."))
+    if contract.status != Contract.Status.ACTIVE or not milestone.is_open:
+        return _not_now(milestone)
+    waiting = offer or open_offer(milestone)
+    if waiting is not None and waiting.made_by_id == user.pk:
+        return InvalidTransition(_("Your offer is waiting for an answer; withdraw it to make another."))
+    return None
+
+
+def _answer_offer(contract, milestone, user, offer=None, **_kw):
+    if contract.party(user) is None:
+        return NotAllowed(_("Only the two parties can do this."))
+    offer = offer or open_offer(milestone)
+    if offer is None or not offer.is_open:
+        return InvalidTransition(_("This offer is no longer waiting for an answer."))
+    if offer.made_by_id == user.pk:
+        return NotAllowed(_("The other side answers your offer."))
+    return None
+
+
+def _accept_offer(contract, milestone, user, offer=None, **_kw):
+    offer = offer or open_offer(milestone)
+    if error := _answer_offer(contract, milestone, user, offer=offer):
+        return error
+    if offer.to_freelancer > milestone.in_escrow:  # part was released, or the amount lowered, since it was made
+        return InvalidTransition(_("The amount in secure payment has changed since this offer; make a new one."))
+    return None
+
+
+def _withdraw_offer(contract, milestone, user, offer=None, **_kw):
+    offer = offer or open_offer(milestone)
+    if offer is None or not offer.is_open:
+        return InvalidTransition(_("This offer is no longer waiting for an answer."))
+    if offer.made_by_id != user.pk:
+        return NotAllowed(_("Only the side who made the offer can withdraw it."))
+    return None
+
+
+def _release_part(contract, milestone, user, **_kw):
+    if error := _only("employer", contract, user):
+        return error
+    if contract.status != Contract.Status.ACTIVE or milestone.status not in (
+        Milestone.Status.FUNDED,
+        Milestone.Status.DELIVERED,
+    ):
+        return _not_now(milestone)
+    if milestone.in_escrow <= 0:
+        return InvalidTransition(_("Nothing of this milestone is in secure payment."))
+    return None
+
+
+def _change_open(contract, user, change=None):
+    if contract.party(user) is None:
+        return NotAllowed(_("Only the two parties can do this."))
+    if contract.status != Contract.Status.ACTIVE:
+        return InvalidTransition(_("Only a running contract can be changed."))
+    if (change or open_change(contract)) is not None:
+        return InvalidTransition(_("A change is already waiting for an answer."))
+    return None
+
+
+def _propose_edit(contract, milestone, user, change=None, **_kw):
+    if error := _change_open(contract, user, change):
+        return error
+    if milestone.status not in (Milestone.Status.PENDING, Milestone.Status.FUNDED):
+        return InvalidTransition(_("A milestone can be changed until its work is delivered."))
+    return None
+
+
+def _propose_add(contract, milestone, user, change=None, **_kw):
+    return _change_open(contract, user, change)
+
+
+def _answer_change(contract, milestone, user, change=None, **_kw):
+    if contract.party(user) is None:
+        return NotAllowed(_("Only the two parties can do this."))
+    change = change or open_change(contract)
+    if change is None or change.status != ContractChange.Status.OPEN:
+        return InvalidTransition(_("This change is no longer waiting for an answer."))
+    if change.proposed_by_id == user.pk:
+        return NotAllowed(_("The other side answers your change."))
+    return None
+
+
+def _withdraw_change(contract, milestone, user, change=None, **_kw):
+    change = change or open_change(contract)
+    if change is None or change.status != ContractChange.Status.OPEN:
+        return InvalidTransition(_("This change is no longer waiting for an answer."))
+    if change.proposed_by_id != user.pk:
+        return NotAllowed(_("Only the side who proposed the change can withdraw it."))
+    return None
+
+
+def _bonus(contract, milestone, user, **_kw):
+    if error := _only("employer", contract, user):
+        return error
+    if contract.status not in (Contract.Status.ACTIVE, Contract.Status.COMPLETED):
+        return InvalidTransition(_("A bonus can be paid on a running or completed contract."))
     return None
 
 
@@ -191,23 +370,48 @@ _RULES = {
     "approve": _approve,
     "revise": _revise,
     "dispute": _dispute,
+    "cancel_late": _cancel_late,
     "answer": _answer,
+    "offer": _offer,
+    "accept_offer": _accept_offer,
+    "decline_offer": _answer_offer,
+    "withdraw_offer": _withdraw_offer,
     "escalate": _escalate,
+    "withdraw_dispute": _withdraw_dispute,
+    "release_part": _release_part,
+    "propose_edit": _propose_edit,
+    "propose_add": _propose_add,
+    "accept_change": _answer_change,
+    "decline_change": _answer_change,
+    "withdraw_change": _withdraw_change,
+    "bonus": _bonus,
     "download": _download,
 }
 
 
-def refusal(action: str, *, user, milestone: Milestone, dispute=None, step=None, now=None) -> DomainError | None:
-    """Why `user` may not take `action` on `milestone` now, or None when they may."""
-    return _RULES[action](milestone.contract, milestone, user, dispute=dispute, step=step, now=now)
+def refusal(action: str, *, user, milestone: Milestone, now=None, **params) -> DomainError | None:
+    """Why `user` may not take `action` on `milestone` now, or None when they may. `params` are what the
+    action names (dispute, offer, change, step, reason), read from the page's prefetch when not given."""
+    return _RULES[action](milestone.contract, milestone, user, now=now, **params)
 
 
-def ensure(action: str, *, user, milestone: Milestone, dispute=None, step=None, now=None) -> None:
+def ensure(action: str, *, user, milestone: Milestone, now=None, **params) -> None:
     """Raise what `refusal` finds (the services call this on the rows they locked)."""
-    if error := refusal(action, user=user, milestone=milestone, dispute=dispute, step=step, now=now):
+    if error := refusal(action, user=user, milestone=milestone, now=now, **params):
         raise error
 
 
-def available_operations(*, milestone: Milestone, user) -> list[str]:
-    """Exactly the actions this user may take now (the Operations menu)."""
-    return [action for action in MENU if refusal(action, user=user, milestone=milestone) is None]
+def available_operations(*, milestone: Milestone, user, now=None) -> list[str]:
+    """Exactly the actions this user may take on this milestone now (its Operations menu)."""
+    return [action for action in MENU if refusal(action, user=user, milestone=milestone, now=now) is None]
+
+
+def contract_operations(*, contract: Contract, user, now=None) -> list[str]:
+    """Exactly the contract-wide actions this user may take now (changes, bonus). Read on its first milestone,
+    which carries the contract."""
+    milestones = list(contract.milestones.all())
+    if not milestones:
+        return []
+    first = milestones[0]
+    first.contract = contract
+    return [action for action in CONTRACT_MENU if refusal(action, user=user, milestone=first, now=now) is None]

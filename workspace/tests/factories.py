@@ -26,8 +26,8 @@ from projects.models import Category, Project
 from projects.services import project_create
 from proposals.models import Proposal
 from proposals.services import proposal_submit
-from workspace.models import Contract, Dispute, Milestone
-from workspace.services import choosing, delivery, disputes, funding
+from workspace.models import Contract, ContractChange, Dispute, Milestone, Offer
+from workspace.services import changes, choosing, delivery, disputes, funding, settling
 from workspace.services.phasing import PhaseInput, phasing_offer_accept, phasing_offer_send
 
 STATES = (
@@ -44,6 +44,13 @@ STATES = (
     "answered",
     "escalated",
     "completed",
+    # two-sided contracts
+    "remainder_lapsed",  # delivered, the rest unpaid past the remainder clock: the freelancer may dispute
+    "freelancer_disputed",  # ... and did (not paid)
+    "negotiating",  # the employer's dispute, answered by the freelancer's offer
+    "late",  # in progress, past its due date and the grace period: the employer may cancel it
+    "cancel_offered",  # in progress, the employer offers to end it by agreement
+    "change_proposed",  # in progress, the freelancer proposes a later due date
 )
 PHASE_STATES = ("pending", "funded", "delivered", "completed")
 
@@ -79,6 +86,8 @@ class Deal:
     contract: Contract
     milestone: Milestone
     dispute: Dispute | None = None
+    offer: Offer | None = None
+    change: ContractChange | None = None
 
     def refresh(self) -> "Deal":
         """The same deal read back from the database."""
@@ -87,6 +96,10 @@ class Deal:
         self.project = Project.objects.get(pk=self.project.pk)
         if self.dispute:
             self.dispute = Dispute.objects.get(pk=self.dispute.pk)
+        if self.offer:
+            self.offer = Offer.objects.get(pk=self.offer.pk)
+        if self.change:
+            self.change = ContractChange.objects.get(pk=self.change.pk)
         return self
 
 
@@ -171,11 +184,33 @@ def _walk(deal: Deal, state: str, upload) -> None:
     choosing.contract_accept(contract=deal.contract, by=deal.freelancer)
     if state == "in_progress":
         return
+    if state == "late":  # the due date is the one thing set by hand: it passed longer ago than the grace period
+        overdue = timezone.localdate() - timedelta(days=settings.MILESTONE_LATE_GRACE_DAYS + 1)
+        Milestone.objects.filter(pk=deal.milestone.pk).update(due_date=overdue)
+        return
+    if state == "cancel_offered":
+        deal.offer = settling.offer_make(milestone=deal.milestone, by=deal.employer, to_freelancer="100000",
+                                         note="Let us stop here; I keep the rest.")  # fmt: skip
+        return
+    if state == "change_proposed":
+        deal.change = changes.change_propose(
+            contract=deal.contract, by=deal.freelancer, kind="edit", milestone=deal.milestone,
+            due_date=timezone.localdate() + timedelta(days=40), note="Two more weeks, please.",
+        )  # fmt: skip
+        return
     delivery.deliverable_upload(milestone=deal.milestone, by=deal.freelancer, upload=upload or zip_file())
     if state == "uploaded":
         return
     delivery.milestone_mark_delivered(milestone=deal.milestone, by=deal.freelancer)
     if state == "delivered":
+        return
+    if state in ("remainder_lapsed", "freelancer_disputed"):  # the remainder clock ran out (set by hand)
+        Milestone.objects.filter(pk=deal.milestone.pk).update(remainder_due_at=timezone.now() - timedelta(minutes=1))
+        if state == "freelancer_disputed":
+            deal.dispute = disputes.dispute_open(
+                milestone=deal.milestone, by=deal.freelancer, reason=Dispute.Reason.NOT_PAID,
+                description="The work was delivered a week ago and the rest is still unpaid.",
+            )  # fmt: skip
         return
     funding.milestone_fund_next(milestone=deal.milestone, by=deal.employer)
     if state == "review":
@@ -188,6 +223,10 @@ def _walk(deal: Deal, state: str, upload) -> None:
         description="Two screens are still missing; please finish them.",
     )  # fmt: skip
     if state == "disputed":
+        return
+    if state == "negotiating":
+        deal.offer = settling.offer_make(milestone=deal.milestone, by=deal.freelancer, to_freelancer="700000",
+                                         note="I will take 700,000 for what is done.")  # fmt: skip
         return
     disputes.dispute_answer(dispute=deal.dispute, by=deal.freelancer, message="Both screens are in the new version.")
     if state == "answered":

@@ -12,6 +12,7 @@ from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from escrow.checks import ledger_check
@@ -22,8 +23,9 @@ from notifications.models import Notification
 from projects.tests.factories import make_project
 from proposals.tests.factories import make_proposal
 from workspace.models import Dispute, Milestone
-from workspace.services import choosing, delivery, disputes
-from workspace.tests.factories import contract_in, zip_file
+from workspace.selectors import workspace_contract
+from workspace.services import changes, choosing, delivery, disputes, rules, settling
+from workspace.tests.factories import STATES, contract_in, zip_file
 
 ROLES = ["anonymous", "employer", "freelancer", "other", "staff"]
 
@@ -78,9 +80,9 @@ MATRIX = [
      {"anonymous": 302, "employer": 403, "freelancer": 302, "other": 403, "staff": 403}),
     ("approve", "review", "post", lambda d: reverse("workspace_operate", args=[d.contract.pk, "approve"]), {},
      {"anonymous": 302, "employer": 302, "freelancer": 403, "other": 403, "staff": 403}),
-    ("dispute", "delivered", "post", lambda d: reverse("workspace_dispute", args=[d.contract.pk]),
-     lambda: {"reason": "incomplete", "description": "The basket is missing."},
-     {"anonymous": 302, "employer": 302, "freelancer": 403, "other": 403, "staff": 403}),
+    ("dispute", "remainder_lapsed", "post", lambda d: reverse("workspace_dispute", args=[d.contract.pk]),
+     lambda: {"reason": "other", "description": "The basket is missing."},
+     {"anonymous": 302, "employer": 302, "freelancer": 302, "other": 403, "staff": 403}),
     ("download (paid)", "review", "get",
      lambda d: reverse("deliverable_download", args=[d.contract.pk, _deliverable(d).pk]), None,
      {"anonymous": 302, "employer": 200, "freelancer": 200, "other": 403, "staff": 200}),
@@ -238,11 +240,18 @@ def test_staff_resolve_an_escalated_dispute_in_the_admin_by_a_split(django_captu
 @pytest.mark.parametrize("count", [1, 30])
 def test_the_workspace_runs_a_bounded_number_of_queries(django_assert_max_num_queries, count):
     deal = contract_in("in_progress", **RUG_SHOP)
+    later = timezone.localdate() + timedelta(days=60)
     for _ in range(count):
         delivery.deliverable_upload(milestone=deal.milestone, by=deal.freelancer, upload=zip_file())
+        offer = settling.offer_make(milestone=deal.milestone, by=deal.employer, to_freelancer="1000")
+        settling.offer_decline(offer=offer, by=deal.freelancer)
+        change = changes.change_propose(
+            contract=deal.contract, by=deal.freelancer, kind="edit", milestone=deal.milestone, due_date=later
+        )
+        changes.change_decline(change=change, by=deal.employer)
     client = _client(deal.employer)
     client.get(reverse("home"))  # the session is saved once logged in; not part of the page's cost
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):
         assert client.get(reverse("workspace", args=[deal.contract.pk])).status_code == 200
 
 
@@ -293,3 +302,33 @@ def test_a_second_pay_click_before_the_answer_pays_nothing_more(media_dirs):
     page = employer.get(reverse("workspace", args=[deal.contract.pk])).content.decode()
     assert 'data-testid="op-fund"' not in page
     assert ledger_check().clean
+
+
+# Each operation's element on the page (the menu item, or the contract box's button).
+OPERATION_MARKS = {
+    operation: f'data-testid="{mark}"'
+    for operation, mark in {
+        "fund": "op-fund", "accept": "op-accept", "decline": "op-decline", "cancel": "op-cancel", "upload": "upload",
+        "done": "op-done", "approve": "op-approve", "revise": "op-revise", "release_part": "op-release-part",
+        "dispute": "op-dispute", "cancel_late": "op-cancel-late", "answer": "op-answer", "offer": "op-offer",
+        "accept_offer": "op-accept-offer", "decline_offer": "op-decline-offer", "withdraw_offer": "op-withdraw-offer",
+        "escalate": "op-escalate", "withdraw_dispute": "op-withdraw-dispute", "propose_edit": "op-propose-edit",
+        "propose_add": "op-propose-add", "accept_change": "accept-change", "decline_change": "decline-change",
+        "withdraw_change": "withdraw-change", "bonus": "op-bonus",
+    }.items()
+}  # fmt: skip
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("state", STATES)
+def test_the_page_offers_exactly_the_allowed_operations(state, media_dirs):
+    """In every state, for each side, the page holds an element for each allowed operation and none for the others."""
+    assert set(OPERATION_MARKS) == set(rules.MENU + rules.CONTRACT_MENU)
+    deal = contract_in(state, **RUG_SHOP)
+    for user in (deal.employer, deal.freelancer):
+        html = _client(user).get(reverse("workspace", args=[deal.contract.pk])).content.decode()
+        contract = workspace_contract(pk=deal.contract.pk)
+        allowed = set(rules.available_operations(milestone=contract.milestones.all()[0], user=user))
+        allowed |= set(rules.contract_operations(contract=contract, user=user))
+        for operation, mark in OPERATION_MARKS.items():
+            assert (mark in html) == (operation in allowed), (state, contract.party(user), operation)
