@@ -148,6 +148,13 @@ SPECS: dict[str, Spec] = {
             "the platform."
         ),
     ),
+    Kind.DISPUTE_DEADLINE_ESCALATED: Spec(
+        "disputes",
+        _(
+            "The negotiation on %(work)s ended without an agreement: the dispute is with the platform, and our team "
+            "will decide."
+        ),
+    ),
     Kind.DISPUTE_ANSWER_SOON: Spec(
         "disputes",
         _("Answer the dispute on %(work)s by %(when)s; without an answer, the other side's claim stands."),

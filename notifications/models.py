@@ -78,6 +78,7 @@ class Notification(models.Model):
         DISPUTE_ANSWERED = "dispute_answered", _("Dispute answered")
         DISPUTE_ESCALATED = "dispute_escalated", _("Dispute sent to the platform")
         DISPUTE_RESOLVED = "dispute_resolved", _("Dispute resolved")
+        DISPUTE_DEADLINE_ESCALATED = "dispute_deadline_escalated", _("Dispute sent to the platform by its deadline")
         DISPUTE_ANSWER_SOON = "dispute_answer_soon", _("A dispute waits for your answer")
         NEGOTIATION_ENDS_SOON = "negotiation_ends_soon", _("Dispute negotiation ends soon")
         DISPUTE_DEFAULTED = "dispute_defaulted", _("Dispute decided by its deadline")

@@ -88,17 +88,20 @@ def dispute_answer(*, dispute: Dispute, by: User, message: str) -> Dispute:
 
 
 def _escalate(dispute: Dispute, *, by: User | None, note: str = "") -> None:
+    """To staff: by a party (the other is told), or by the negotiation deadline (both are told)."""
     dispute_set_status(dispute, Dispute.Status.ESCALATED, deadline=None)
     record_event(dispute.milestone, MilestoneEvent.Kind.DISPUTE_ESCALATED, actor=by, note=note)
     contract = dispute.milestone.contract
-    told = [contract.employer, contract.freelancer] if by is None else [_other_side(dispute.milestone, by)]
-    notify_parties(dispute.milestone, Notification.Kind.DISPUTE_ESCALATED, told, actor=by)
-    staff = User.objects.filter(is_staff=True, is_active=True).exclude(
-        pk__in=[contract.employer_id, contract.freelancer_id]
-    )
+    if by is None:
+        kind, told = Notification.Kind.DISPUTE_DEADLINE_ESCALATED, [contract.employer, contract.freelancer]
+    else:
+        kind, told = Notification.Kind.DISPUTE_ESCALATED, [_other_side(dispute.milestone, by)]
+    notify_parties(dispute.milestone, kind, told, actor=by)
+    parties = [contract.employer_id, contract.freelancer_id]
+    staff = User.objects.filter(is_staff=True, is_active=True).exclude(pk__in=parties)
     notify(
-        staff, Notification.Kind.DISPUTE_ESCALATED, actor=by,
-        url=reverse("admin:workspace_dispute_change", args=[dispute.pk]), project=contract.project.title,
+        staff, kind, actor=by, url=reverse("admin:workspace_dispute_change", args=[dispute.pk]),
+        project=contract.project.title, phase=dispute.milestone.title,
     )  # fmt: skip
 
 

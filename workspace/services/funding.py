@@ -162,9 +162,15 @@ def milestone_refund(contract: Contract, milestone: Milestone, *, actor: User, k
 
 
 def contract_unwind(contract: Contract, milestone: Milestone, *, actor: User, kind: str) -> None:
-    """Refund whatever is in escrow to the employer, cancel the contract, set its proposal aside and reopen the
-    project when no other contract runs on it. The caller holds the milestone's lock (and so the project's)."""
+    """Refund whatever is in escrow to the employer and wind the contract down (`contract_wind_down`). The caller
+    holds the milestone's lock (and so the project's)."""
     milestone_refund(contract, milestone, actor=actor, kind=kind)
+    contract_wind_down(contract)
+
+
+def contract_wind_down(contract: Contract) -> None:
+    """A contract that ends with nothing paid to the freelancer: cancelled, its proposal set aside, and the
+    project reopened when no other contract runs on it. The caller holds the contract's lock."""
     contract_set_status(contract, Contract.Status.CANCELLED)
     if contract.proposal_id:
         proposal = Proposal.objects.select_for_update(of=("self",)).get(pk=contract.proposal_id)

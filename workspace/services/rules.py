@@ -240,7 +240,7 @@ def _escalate(contract, milestone, user, dispute=None, **_kw):
 
 def _withdraw_dispute(contract, milestone, user, dispute=None, **_kw):
     dispute = dispute or open_dispute(milestone)
-    if dispute is None:
+    if dispute is None or dispute.status not in Dispute.OPEN_STATUSES:  # a stale form's, resolved since
         return InvalidTransition(_("There is no dispute in progress."))
     if dispute.opened_by_id != user.pk:
         return NotAllowed(_("Only the side who opened the dispute can withdraw it."))

@@ -10,7 +10,15 @@ from django.utils.translation import gettext as _
 from djmoney.money import Money
 
 from accounts.models import User
-from escrow.ledger import InsufficientFunds, escrow_account, post_bonus, post_release, post_split, split_commission
+from escrow.ledger import (
+    InsufficientFunds,
+    escrow_account,
+    post_bonus,
+    post_release,
+    post_split,
+    split_commission,
+    wallet_of,
+)
 from escrow.models import Transaction
 from marketplace.currency import round_amount
 from marketplace.errors import DomainError, InvalidTransition
@@ -18,7 +26,7 @@ from marketplace.templatetags.l10n_fa import money
 from notifications.models import Notification
 from workspace.models import Contract, Dispute, Milestone, MilestoneEvent, Offer
 from workspace.services.delivery import milestone_release
-from workspace.services.funding import contract_unwind, milestone_refund
+from workspace.services.funding import contract_wind_down, milestone_refund
 from workspace.services.history import (
     contract_close_if_done,
     dispute_set_status,
@@ -61,16 +69,17 @@ def milestone_settle(milestone: Milestone, *, to_freelancer: Decimal, actor: Use
             % {"total": shown(total, contract.currency)}
         )
     dispute = Dispute.objects.select_for_update().filter(milestone=milestone, status__in=Dispute.OPEN_STATUSES).first()
+    # Nothing will have been paid to the freelancer on this contract: it ends as if they had never been chosen.
+    nothing_paid = (
+        not to_freelancer
+        and not contract.milestones.exclude(pk=milestone.pk).exclude(status__in=Milestone.CLOSED).exists()
+        and not contract.milestones.filter(released__gt=0).exists()
+        and not Transaction.objects.filter(kind=Transaction.Kind.BONUS, milestone__contract=contract).exists()
+    )
     if total and to_freelancer == total:
         milestone_release(milestone, actor=actor, kind=kind)
     elif total and not to_freelancer:
-        still_open = contract.milestones.exclude(pk=milestone.pk).exclude(status__in=Milestone.CLOSED).exists()
-        paid_before = contract.milestones.filter(released__gt=0).exists()
-        if not still_open and not paid_before:
-            contract_unwind(contract, milestone, actor=actor, kind=kind)  # nothing was ever paid: as if not chosen
-        else:
-            milestone_refund(contract, milestone, actor=actor, kind=kind)
-            contract_close_if_done(contract)
+        milestone_refund(contract, milestone, actor=actor, kind=kind)
     elif total:
         post_split(
             escrow=escrow_account(milestone.escrow_key, contract.currency), employer=contract.employer,
@@ -83,7 +92,6 @@ def milestone_settle(milestone: Milestone, *, to_freelancer: Decimal, actor: Use
         milestone.auto_release_at = milestone.remainder_due_at = None
         milestone.save(update_fields=["released", "refunded", "status", "auto_release_at", "remainder_due_at"])
         record_event(milestone, kind, actor=actor, before=before, amount=to_freelancer, note=resolution)
-        contract_close_if_done(contract)
     else:  # nothing in escrow: an unfunded milestone ends by agreement
         closed = (
             Milestone.Status.CANCELLED if milestone.status == Milestone.Status.PENDING else Milestone.Status.COMPLETED
@@ -92,7 +100,10 @@ def milestone_settle(milestone: Milestone, *, to_freelancer: Decimal, actor: Use
         milestone.auto_release_at = milestone.remainder_due_at = None
         milestone.save(update_fields=["status", "auto_release_at", "remainder_due_at"])
         record_event(milestone, kind, actor=actor, before=before, amount=Decimal(0), note=resolution)
-        contract_close_if_done(contract)
+    if nothing_paid:
+        contract_wind_down(contract)
+    else:
+        contract_close_if_done(contract)  # (a release has closed it already: then this does nothing)
     if dispute is not None:
         dispute_set_status(dispute, Dispute.Status.RESOLVED, by=actor, resolution=resolution or kind)
 
@@ -225,8 +236,9 @@ def contract_bonus(*, contract: Contract, by: User, amount, note: str = "", toke
         raise DomainError(_("Enter an amount greater than zero."))
     net = split_commission(amount, contract.currency)[0]
     key = f"bonus:{contract.pk}:{token}"
-    if Transaction.objects.filter(idempotency_key=key).exists():  # sent twice: paid once (we hold the lock)
-        return net
+    first = Transaction.objects.filter(idempotency_key=key).first()
+    if first is not None:  # sent twice: paid once (we hold the lock); the answer is what the first one paid
+        return first.entries.get(account=wallet_of(contract.freelancer, contract.currency)).amount
     try:
         post_bonus(
             payer=by, freelancer=contract.freelancer, amount=amount, currency=contract.currency, key=key,
