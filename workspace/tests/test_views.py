@@ -217,6 +217,7 @@ def test_staff_resolve_an_escalated_dispute_in_the_admin_by_a_split(django_captu
     dispute = disputes.dispute_open(
         milestone=deal.milestone, by=deal.employer, reason="quality", description="Broken pages"
     )
+    settling.offer_make(milestone=deal.milestone, by=deal.freelancer, to_freelancer="900000", note="Nearly all done")
     disputes.dispute_escalate(dispute=dispute, by=deal.freelancer)
     staff = _staff()
     staff.is_superuser = True
@@ -227,6 +228,7 @@ def test_staff_resolve_an_escalated_dispute_in_the_admin_by_a_split(django_captu
     url = reverse("admin:workspace_dispute_change", args=[dispute.pk])
     page = admin.get(url).content.decode()
     assert "Broken pages" in page and _deliverable(deal).sha256 in page
+    assert "900000" in page and "Nearly all done" in page  # the case file holds every offer
     response = admin.post(url, {"outcome": "split", "to_freelancer": "5000000", "note": ""}, follow=True)
     assert "between zero and the amount in escrow" in response.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
