@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import Case, F, Prefetch, Q, QuerySet, Sum, When
 
 from projects.models import Project
 from workspace.models import Contract, ContractChange, Deliverable, Dispute, Milestone, MilestoneEvent, Offer
@@ -76,8 +76,14 @@ def contract_budget(*, contract: Contract) -> Budget:
 
 
 def _budget(milestones) -> Budget:
+    """A milestone closed before it was paid in full (settled on what was in escrow) counts for what it became, its
+    funded amount: nothing of it is still to be paid."""
+    closed = Q(status__in=Milestone.CLOSED)
     sums = milestones.exclude(status=Milestone.Status.CANCELLED).aggregate(
-        total=Sum("amount"), funded=Sum("funded"), released=Sum("released"), refunded=Sum("refunded")
+        total=Sum(Case(When(closed, then=F("funded")), default=F("amount"))),
+        funded=Sum("funded"),
+        released=Sum("released"),
+        refunded=Sum("refunded"),
     )
     total, funded = sums["total"] or Decimal(0), sums["funded"] or Decimal(0)
     released, refunded = sums["released"] or Decimal(0), sums["refunded"] or Decimal(0)

@@ -19,39 +19,12 @@ from workspace.models import Contract, ContractChange, Milestone, MilestoneEvent
 from workspace.services.funding import after_funding
 from workspace.services.history import change_set_status, notify_parties, record_event
 from workspace.services.locks import lock_change, lock_contract, lock_milestone
-from workspace.services.rules import ensure
-from workspace.services.settling import parse_amount, shown
+from workspace.services.rules import change_problem, ensure
+from workspace.services.settling import parse_amount
 
 
 def _other_side(contract: Contract, user: User) -> User:
     return contract.freelancer if user.pk == contract.employer_id else contract.employer
-
-
-def _check(change: ContractChange, milestone: Milestone | None, today: date) -> None:
-    """What a change must be, when proposed and again when accepted (the milestone may have moved meanwhile)."""
-    if change.amount is not None and change.amount <= 0:
-        raise DomainError(_("Enter an amount greater than zero."))
-    if change.due_date and change.due_date < today:
-        raise DomainError(_("The due date cannot be in the past."))
-    if change.kind == ContractChange.Kind.ADD:
-        if not change.title.strip() or change.amount is None or change.due_date is None:
-            raise DomainError(_("A new milestone needs a title, an amount and a due date."))
-        return
-    if milestone.status not in (Milestone.Status.PENDING, Milestone.Status.FUNDED):
-        raise DomainError(_("A milestone can be changed until its work is delivered."))
-    if change.amount is not None and change.amount < milestone.released + milestone.refunded:
-        raise DomainError(
-            _("The amount cannot be less than what was already paid out of this milestone (%(paid)s).")
-            % {"paid": shown(milestone.released + milestone.refunded, milestone.contract.currency)}
-        )
-    same = (
-        (not change.title or change.title == milestone.title)
-        and (not change.scope or change.scope == milestone.scope)
-        and (change.amount is None or change.amount == milestone.amount)
-        and (change.due_date is None or change.due_date == milestone.due_date)
-    )
-    if same:
-        raise DomainError(_("Change at least one thing."))
 
 
 @transaction.atomic
@@ -68,8 +41,7 @@ def change_propose(
         contract = locked.contract
     else:
         contract = lock_contract(contract.pk)
-        locked = contract.milestones.exclude(status=Milestone.Status.CANCELLED).order_by("-position").first()
-        locked.contract = contract
+        locked = _last(contract)
     waiting = ContractChange.objects.select_for_update().filter(contract=contract, status="open").first()
     ensure("propose_edit" if kind == ContractChange.Kind.EDIT else "propose_add", user=by, milestone=locked,
            change=waiting)  # fmt: skip
@@ -79,7 +51,8 @@ def change_propose(
         amount=parse_amount(amount, contract.currency) if amount not in (None, "") else None,
         due_date=due_date, note=note.strip()[:2000],
     )  # fmt: skip
-    _check(change, locked, timezone.localdate())
+    if error := change_problem(change, locked, timezone.localdate()):
+        raise error
     change.save()
     record_event(locked, MilestoneEvent.Kind.CHANGE_PROPOSED, actor=by, before=locked.status, note=change.note)
     notify_parties(locked, Notification.Kind.CHANGE_PROPOSED, [_other_side(contract, by)], actor=by)
@@ -92,8 +65,7 @@ def change_accept(*, change: ContractChange, by: User) -> ContractChange:
     change = lock_change(change.pk)
     contract = change.contract
     anchor = change.milestone or _last(contract)
-    ensure("accept_change", user=by, milestone=anchor, change=change)
-    _check(change, change.milestone, timezone.localdate())
+    ensure("accept_change", user=by, milestone=anchor, change=change)  # with what change_problem finds now
     if change.kind == ContractChange.Kind.ADD:
         position = (contract.milestones.aggregate(top=Max("position"))["top"] or 0) + 1
         added = Milestone.objects.create(
@@ -140,7 +112,10 @@ def _apply_edit(change: ContractChange, by: User) -> Milestone:
 
 
 def _last(contract: Contract) -> Milestone:
-    milestone = contract.milestones.exclude(status=Milestone.Status.CANCELLED).order_by("-position").first()
+    """The milestone a contract-wide change is recorded on: the last one not cancelled (or, when every one was
+    cancelled, the last)."""
+    milestones = contract.milestones.order_by("-position")
+    milestone = milestones.exclude(status=Milestone.Status.CANCELLED).first() or milestones.first()
     milestone.contract = contract
     return milestone
 

@@ -12,9 +12,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from djmoney.money import Money
 
 from escrow.models import Payment
 from marketplace.errors import DomainError, InvalidTransition, NotAllowed
+from marketplace.templatetags.l10n_fa import money
 from workspace.models import Contract, ContractChange, Dispute, Milestone, Offer
 
 # The Operations menu of a milestone, in the order it lists them.
@@ -335,6 +337,44 @@ def _answer_change(contract, milestone, user, change=None, **_kw):
     return None
 
 
+def change_problem(change: ContractChange, milestone: Milestone | None, today) -> DomainError | None:
+    """What is wrong with a change, when proposed and again when accepted: since it was proposed the milestone may
+    have been delivered or partly paid out, or the new due date may have passed. The service raises it; the menu
+    offers Accept only without it."""
+    if change.amount is not None and change.amount <= 0:
+        return DomainError(_("Enter an amount greater than zero."))
+    if change.due_date and change.due_date < today:
+        return DomainError(_("The due date cannot be in the past."))
+    if change.kind == ContractChange.Kind.ADD:
+        if not change.title.strip() or change.amount is None or change.due_date is None:
+            return DomainError(_("A new milestone needs a title, an amount and a due date."))
+        return None
+    if milestone.status not in (Milestone.Status.PENDING, Milestone.Status.FUNDED):
+        return DomainError(_("A milestone can be changed until its work is delivered."))
+    paid = milestone.released + milestone.refunded
+    if change.amount is not None and change.amount < paid:
+        return DomainError(
+            _("The amount cannot be less than what was already paid out of this milestone (%(paid)s).")
+            % {"paid": money(Money(paid, milestone.contract.currency))}
+        )
+    same = (
+        (not change.title or change.title == milestone.title)
+        and (not change.scope or change.scope == milestone.scope)
+        and (change.amount is None or change.amount == milestone.amount)
+        and (change.due_date is None or change.due_date == milestone.due_date)
+    )
+    if same:
+        return DomainError(_("Change at least one thing."))
+    return None
+
+
+def _accept_change(contract, milestone, user, change=None, now=None, **_kw):
+    change = change or open_change(contract)
+    if error := _answer_change(contract, milestone, user, change=change):
+        return error
+    return change_problem(change, change.milestone, timezone.localdate(now or timezone.now()))
+
+
 def _withdraw_change(contract, milestone, user, change=None, **_kw):
     change = change or open_change(contract)
     if change is None or change.status != ContractChange.Status.OPEN:
@@ -381,7 +421,7 @@ _RULES = {
     "release_part": _release_part,
     "propose_edit": _propose_edit,
     "propose_add": _propose_add,
-    "accept_change": _answer_change,
+    "accept_change": _accept_change,
     "decline_change": _answer_change,
     "withdraw_change": _withdraw_change,
     "bonus": _bonus,

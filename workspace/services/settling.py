@@ -228,7 +228,8 @@ def contract_bonus(*, contract: Contract, by: User, amount, note: str = "", toke
     if not TOKEN.match(token or ""):
         raise DomainError(_("The form has expired; open it again."))
     contract = lock_contract(contract.pk)
-    milestone = contract.milestones.exclude(status=Milestone.Status.CANCELLED).order_by("-position").first()
+    milestones = contract.milestones.order_by("-position")  # the bonus is recorded on the last one not cancelled
+    milestone = milestones.exclude(status=Milestone.Status.CANCELLED).first() or milestones.first()
     milestone.contract = contract
     ensure("bonus", user=by, milestone=milestone)
     amount = parse_amount(amount, contract.currency)
