@@ -60,6 +60,7 @@ class OfferForm(forms.Form):
 
 class PartialReleaseForm(forms.Form):
     amount = LocalizedDecimalField(label=_("Amount to release now"), min_value=0, max_digits=14, decimal_places=2)
+    token = forms.CharField(widget=forms.HiddenInput, max_length=32)
 
 
 class BonusForm(forms.Form):

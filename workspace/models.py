@@ -178,7 +178,12 @@ class Milestone(models.Model):
 
     def late_cancel_from(self):
         """The first day the employer may cancel late work (the due date plus MILESTONE_LATE_GRACE_DAYS)."""
-        return self.due_date + timedelta(days=settings.MILESTONE_LATE_GRACE_DAYS + 1) if self.due_date else None
+        if not self.due_date:
+            return None
+        try:
+            return self.due_date + timedelta(days=settings.MILESTONE_LATE_GRACE_DAYS + 1)
+        except OverflowError:  # a due date at the end of the calendar: never late
+            return None
 
 
 class MilestoneEvent(models.Model):
@@ -291,8 +296,12 @@ class Dispute(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.OPEN, db_index=True)
     # What happens if the other side never answers; set from the side who opened it.
     claim = models.CharField(_("claim"), max_length=10, choices=Claim, default=Claim.REFUND)
-    # Where the milestone was when the dispute opened: it goes back there if the dispute is withdrawn.
+    # Where the milestone was when the dispute opened, and the clock it stopped ("review" or "remainder") with the
+    # time that clock had left: withdrawn, the milestone goes back and that clock resumes where it stopped (so a
+    # dispute opened and withdrawn again and again never buys time).
     milestone_status_before = models.CharField(max_length=10, blank=True)
+    paused_clock = models.CharField(max_length=10, blank=True)
+    paused_left = models.DurationField(null=True, blank=True)
     deadline = models.DateTimeField(_("deadline"), null=True, blank=True, db_index=True)
     deadline_warned_for = models.DateTimeField(_("warned of the deadline at"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)

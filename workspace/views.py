@@ -114,7 +114,7 @@ def workspace(request, pk: int):
             "revision_form": RevisionForm(),
             "late_form": LateCancelForm(),
             "offer_form": OfferForm(),
-            "release_form": PartialReleaseForm(),
+            "release_form": PartialReleaseForm(initial={"token": uuid4().hex}),
             "bonus_form": BonusForm(initial={"token": uuid4().hex}),
             "change_form": ChangeForm(),
             "contract_operations": rules.contract_operations(contract=contract, user=request.user),
@@ -332,7 +332,7 @@ def release_part(request, pk: int):
     return _act(
         request, pk,
         lambda: settling.milestone_release_part(
-            milestone=milestone, by=request.user, amount=form.cleaned_data["amount"]
+            milestone=milestone, by=request.user, amount=form.cleaned_data["amount"], token=form.cleaned_data["token"]
         ),
         _("The amount is released to the freelancer; the rest stays in secure payment."),
     )  # fmt: skip

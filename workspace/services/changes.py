@@ -20,7 +20,7 @@ from workspace.services.funding import after_funding
 from workspace.services.history import change_set_status, notify_parties, record_event
 from workspace.services.locks import lock_change, lock_contract, lock_milestone
 from workspace.services.rules import change_problem, ensure
-from workspace.services.settling import parse_amount
+from workspace.services.settling import lapse_open_offers, parse_amount
 
 
 def _other_side(contract: Contract, user: User) -> User:
@@ -96,6 +96,7 @@ def _apply_edit(change: ContractChange, by: User) -> Milestone:
     if change.amount is not None and change.amount != milestone.amount:
         milestone.amount = change.amount
         milestone.amount_changes += 1
+        lapse_open_offers(milestone)
         excess = milestone.funded - change.amount
         if excess > 0:  # less than is funded: the difference goes back to the employer
             post_refund(

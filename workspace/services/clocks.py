@@ -5,6 +5,9 @@ over → staff). Run every minute by the beat (workspace.tasks.enforce_deadlines
 `manage.py enforce_deadlines`; each step locks its row and re-reads it, so concurrent or repeated runs act once.
 """
 
+import logging
+from contextlib import contextmanager
+
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -15,6 +18,8 @@ from workspace.models import Dispute, Milestone, MilestoneEvent
 from workspace.services.delivery import release_due_escrow, warn_before_auto_release
 from workspace.services.disputes import dispute_enforce_deadline, dispute_warn_deadline
 from workspace.services.history import notify_parties, record_event
+
+logger = logging.getLogger(__name__)
 
 
 def warn_before_remainder_due(*, now=None) -> int:
@@ -84,23 +89,38 @@ def enforce_dispute_deadlines(*, now=None) -> dict[str, int]:
         status__in=open_stages, deadline__gt=now, deadline__lte=now + settings.DISPUTE_DEADLINE_WARNING
     ).filter(Q(deadline_warned_for__isnull=True) | ~Q(deadline_warned_for=F("deadline")))
     for pk in soon.values_list("pk", flat=True):
-        done["warned"] += dispute_warn_deadline(pk, now=now)
+        with _each("dispute warning", pk):
+            done["warned"] += dispute_warn_deadline(pk, now=now)
     passed = Dispute.objects.filter(status__in=open_stages, deadline__lte=now).order_by("deadline")
     for pk in passed.values_list("pk", flat=True):
-        outcome = dispute_enforce_deadline(pk, now=now)
-        if outcome:
-            done[outcome] += 1
+        with _each("dispute deadline", pk):
+            if outcome := dispute_enforce_deadline(pk, now=now):
+                done[outcome] += 1
     return done
+
+
+@contextmanager
+def _each(what: str, pk: int):
+    """One row's failure is logged (with its traceback, to the error reports) and the sweep goes on with the
+    next: a row that cannot be handled must not hold up every other deadline, every minute."""
+    try:
+        yield
+    except Exception:
+        logger.exception("%s of %s failed; the sweep goes on", what, pk)
 
 
 def enforce_deadlines(*, now=None) -> dict[str, int]:
     """Every clock, in one sweep. Returns what each step did (for the command's output and the tests)."""
     now = now or timezone.now()
-    done = {
-        "released": release_due_escrow(now=now),
-        "release_warned": warn_before_auto_release(now=now),
-        "remainder_warned": warn_before_remainder_due(now=now),
-        "remainder_lapsed": mark_remainder_lapsed(now=now),
-    }
+    done = {}
+    for name, step in (
+        ("released", release_due_escrow),
+        ("release_warned", warn_before_auto_release),
+        ("remainder_warned", warn_before_remainder_due),
+        ("remainder_lapsed", mark_remainder_lapsed),
+    ):
+        done[name] = 0
+        with _each(name, 0):
+            done[name] = step(now=now)
     done.update({f"disputes_{key}": value for key, value in enforce_dispute_deadlines(now=now).items()})
     return done

@@ -20,7 +20,7 @@ from marketplace.errors import DomainError, InvalidTransition, NotAllowed
 from marketplace.uploads import atomic_with_file_cleanup, clean_attachment
 from notifications.models import Notification
 from notifications.services import notify
-from workspace.models import Dispute, Milestone, MilestoneEvent
+from workspace.models import Dispute, Milestone, MilestoneEvent, Offer
 from workspace.services.history import dispute_set_status, milestone_set_status, notify_parties, record_event
 from workspace.services.locks import lock_dispute, lock_milestone
 from workspace.services.rules import answer_deadline, ensure, negotiation_deadline
@@ -47,18 +47,27 @@ def dispute_open(*, milestone: Milestone, by: User, reason: str, description: st
         else:
             ensure("dispute", user=by, milestone=locked, reason=reason)
         side = locked.contract.party(by)
+        now = timezone.now()
+        if locked.auto_release_at:
+            paused = ("review", max(locked.auto_release_at - now, timedelta(0)))
+        elif locked.remainder_due_at:
+            paused = ("remainder", max(locked.remainder_due_at - now, timedelta(0)))
+        else:
+            paused = ("", None)
         before = milestone_set_status(locked, Milestone.Status.DISPUTED)
         locked.auto_release_at = locked.remainder_due_at = None
         locked.save(update_fields=["status", "auto_release_at", "remainder_due_at"])
         dispute = Dispute(
             milestone=locked, opened_by=by, reason=reason, description=description.strip(),
             claim=Dispute.Claim.RELEASE if side == "freelancer" else Dispute.Claim.REFUND,
-            milestone_status_before=before, deadline=answer_deadline(),
+            milestone_status_before=before, deadline=answer_deadline(), paused_clock=paused[0], paused_left=paused[1],
         )  # fmt: skip
         if content is not None:
             dispute.attachment.save(content.name, content, save=False)
             saved.append(dispute.attachment)
         dispute.save()
+        # An offer to end the milestone by agreement, made before, now settles the dispute if accepted.
+        Offer.objects.filter(milestone=locked, status=Offer.Status.OPEN, dispute=None).update(dispute=dispute)
         record_event(locked, MilestoneEvent.Kind.DISPUTE_OPENED, actor=by, before=before, note=description)
         notify_parties(
             locked, Notification.Kind.DISPUTE_OPENED, [_other_side(locked, by)], actor=by,
@@ -117,18 +126,24 @@ def dispute_escalate(*, dispute: Dispute, by: User, note: str = "") -> Dispute:
 @transaction.atomic
 def dispute_withdraw(*, dispute: Dispute, by: User) -> Dispute:
     """The side who opened it drops it: nothing moves, the milestone goes back to where it was and its clock
-    starts again (the review or remainder clock of a delivery; a late cancellation leaves the work running)."""
+    resumes with the time it had left when the dispute opened (the review or remainder clock of a delivery; a late
+    cancellation leaves the work running)."""
     dispute = lock_dispute(dispute.pk)
     milestone = dispute.milestone
     ensure("withdraw_dispute", user=by, milestone=milestone, dispute=dispute)
     back = dispute.milestone_status_before or Milestone.Status.DELIVERED
     before = milestone_set_status(milestone, back)
     now = timezone.now()
+    left = dispute.paused_left
     if back == Milestone.Status.DELIVERED and milestone.fully_funded:
-        milestone.auto_release_at = now + settings.ESCROW_AUTO_RELEASE_DELAY
+        # the review clock resumes where it stopped (a fresh one if the rest was paid during the dispute)
+        resumes = dispute.paused_clock == "review" and left is not None
+        milestone.auto_release_at = now + (left if resumes else settings.ESCROW_AUTO_RELEASE_DELAY)
     elif back == Milestone.Status.DELIVERED:
-        milestone.remainder_due_at = now + timedelta(days=settings.ESCROW_REMAINDER_DAYS)
-        milestone.remainder_warned_for, milestone.remainder_lapsed = None, False
+        resumes = dispute.paused_clock == "remainder" and left is not None
+        milestone.remainder_due_at = now + (left if resumes else timedelta(days=settings.ESCROW_REMAINDER_DAYS))
+        milestone.remainder_warned_for = None
+        milestone.remainder_lapsed = resumes and left <= timedelta(0)  # it had run out: it stays run out
     milestone.save(
         update_fields=["status", "auto_release_at", "remainder_due_at", "remainder_warned_for", "remainder_lapsed"]
     )

@@ -27,6 +27,7 @@ from proposals.services import message_send, proposal_mark_selected, proposal_se
 from workspace.models import Contract, Milestone, MilestoneEvent, PhasingOffer, PhasingOfferPhase
 from workspace.services.history import contract_close_if_done, milestone_set_status, record_event
 from workspace.services.locks import lock_milestone, lock_phasing_offer, lock_proposal
+from workspace.services.rules import MAX_DUE_DAYS
 
 MAX_PHASES = 20
 
@@ -54,6 +55,8 @@ def _check_phases(phases: list[PhaseInput], currency: str) -> list[PhaseInput]:
             raise DomainError(_("Phase %(number)s needs an amount above zero.") % {"number": number})
         if phase.due_date <= today:
             raise DomainError(_("Phase %(number)s is due in the past.") % {"number": number})
+        if (phase.due_date - today).days > MAX_DUE_DAYS:
+            raise DomainError(_("A due date can be at most %(years)s years away.") % {"years": MAX_DUE_DAYS // 365})
         if previous and phase.due_date < previous:
             raise DomainError(_("Phase %(number)s is due before the phase above it.") % {"number": number})
         previous = phase.due_date

@@ -15,9 +15,13 @@ from django.utils.translation import gettext as _
 from djmoney.money import Money
 
 from escrow.models import Payment
+from marketplace.currency import minor_unit
 from marketplace.errors import DomainError, InvalidTransition, NotAllowed
 from marketplace.templatetags.l10n_fa import money
 from workspace.models import Contract, ContractChange, Dispute, Milestone, Offer
+
+# How far ahead a due date may be set (a phase, a new milestone, an extension).
+MAX_DUE_DAYS = 5 * 365
 
 # The Operations menu of a milestone, in the order it lists them.
 MENU = (
@@ -212,7 +216,7 @@ def _cancel_late(contract, milestone, user, now=None, **_kw):
     if contract.status != Contract.Status.ACTIVE or milestone.status != Milestone.Status.FUNDED:
         return _not_now(milestone)
     today = timezone.localdate(now or timezone.now())
-    if not milestone.due_date or today < milestone.late_cancel_from():
+    if not milestone.late_cancel_from() or today < milestone.late_cancel_from():
         return InvalidTransition(
             _("Late work may be cancelled %(days)s days after its due date.")
             % {"days": settings.MILESTONE_LATE_GRACE_DAYS}
@@ -299,7 +303,7 @@ def _release_part(contract, milestone, user, **_kw):
         Milestone.Status.DELIVERED,
     ):
         return _not_now(milestone)
-    if milestone.in_escrow <= 0:
+    if milestone.in_escrow <= Decimal(1).scaleb(-minor_unit(contract.currency)):  # some must stay in escrow
         return InvalidTransition(_("Nothing of this milestone is in secure payment."))
     return None
 
@@ -345,6 +349,8 @@ def change_problem(change: ContractChange, milestone: Milestone | None, today) -
         return DomainError(_("Enter an amount greater than zero."))
     if change.due_date and change.due_date < today:
         return DomainError(_("The due date cannot be in the past."))
+    if change.due_date and (change.due_date - today).days > MAX_DUE_DAYS:
+        return DomainError(_("A due date can be at most %(years)s years away.") % {"years": MAX_DUE_DAYS // 365})
     if change.kind == ContractChange.Kind.ADD:
         if not change.title.strip() or change.amount is None or change.due_date is None:
             return DomainError(_("A new milestone needs a title, an amount and a due date."))

@@ -4,6 +4,7 @@ decision), offers and counter-offers between the parties, partial release, and a
 
 import re
 from decimal import Decimal, InvalidOperation
+from uuid import uuid4
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -175,6 +176,9 @@ def offer_decline(*, offer: Offer, by: User) -> Offer:
     offer = lock_offer(offer.pk)
     ensure("decline_offer", user=by, milestone=offer.milestone, offer=offer)
     offer_set_status(offer, Offer.Status.DECLINED)
+    dispute = Dispute.objects.select_for_update().filter(pk=offer.dispute_id, status=Dispute.Status.OPEN).first()
+    if dispute is not None and dispute.opened_by_id != by.pk:  # declining is an answer: the parties negotiate
+        dispute_set_status(dispute, Dispute.Status.ANSWERED, deadline=negotiation_deadline())
     record_event(offer.milestone, MilestoneEvent.Kind.OFFER_DECLINED, actor=by, amount=offer.to_freelancer)
     notify_parties(offer.milestone, Notification.Kind.OFFER_DECLINED, [offer.made_by], actor=by)
     return offer
@@ -193,12 +197,18 @@ def offer_withdraw(*, offer: Offer, by: User) -> Offer:
 
 
 @transaction.atomic
-def milestone_release_part(*, milestone: Milestone, by: User, amount) -> Milestone:
+def milestone_release_part(*, milestone: Milestone, by: User, amount, token: str | None = None) -> Milestone:
     """The employer releases part of a milestone's escrow early (commission as for a release); the rest stays in
-    escrow and the milestone goes on."""
+    escrow and the milestone goes on. `token` is the form's one-time key: the same form sent twice (a double
+    click, two tabs) releases once. An offer waiting on the milestone lapses: it divided an escrow that changed."""
+    if token is not None and not TOKEN.match(token):
+        raise DomainError(_("The form has expired; open it again."))
     milestone = lock_milestone(milestone.pk)
     ensure("release_part", user=by, milestone=milestone)
     contract = milestone.contract
+    key = f"release:{milestone.pk}:part:{token or uuid4().hex}"
+    if Transaction.objects.filter(idempotency_key=key).exists():  # sent twice: released once (we hold the lock)
+        return milestone
     amount = parse_amount(amount, contract.currency)
     if not 0 < amount < milestone.in_escrow:
         raise DomainError(
@@ -207,15 +217,22 @@ def milestone_release_part(*, milestone: Milestone, by: User, amount) -> Milesto
         )
     post_release(
         escrow=escrow_account(milestone.escrow_key, contract.currency), freelancer=contract.freelancer,
-        amount=amount, key=f"release:{milestone.pk}:part:{milestone.released}", actor=by, memo=milestone.title,
-        milestone=milestone,
+        amount=amount, key=key, actor=by, memo=milestone.title, milestone=milestone,
     )  # fmt: skip
     milestone.released += amount
     milestone.save(update_fields=["released"])
+    lapse_open_offers(milestone)
     record_event(milestone, MilestoneEvent.Kind.PARTIAL_RELEASED, actor=by, before=milestone.status, amount=amount)
     net = split_commission(amount, contract.currency)[0]
     notify_parties(milestone, Notification.Kind.PARTIAL_RELEASED, [contract.freelancer], actor=by, amount=net)
     return milestone
+
+
+def lapse_open_offers(milestone: Milestone) -> None:
+    """The escrow an open offer divided has changed (part released, an agreed change of the amount): the offer no
+    longer stands; either side may make a new one."""
+    for offer in Offer.objects.select_for_update().filter(milestone=milestone, status=Offer.Status.OPEN):
+        offer_set_status(offer, Offer.Status.LAPSED)
 
 
 TOKEN = re.compile(r"^[0-9a-f]{32}$")

@@ -320,18 +320,68 @@ def test_the_employer_withdraws_their_dispute_and_the_review_clock_starts_again(
 
 
 @pytest.mark.django_db
-def test_the_freelancer_withdraws_a_non_payment_dispute_and_the_remainder_clock_starts_again(settings):
+def test_the_freelancer_withdraws_a_non_payment_dispute_and_the_run_out_remainder_clock_stays_run_out():
     deal = contract_in("freelancer_disputed")
     with pytest.raises(NotAllowed):
         disputes.dispute_withdraw(dispute=deal.dispute, by=deal.employer)
     disputes.dispute_withdraw(dispute=deal.dispute, by=deal.freelancer)
     milestone = _fresh(deal.milestone)
-    assert (milestone.status, milestone.remainder_lapsed) == (Milestone.Status.DELIVERED, False)
-    assert _about(milestone.remainder_due_at, timezone.now() + timedelta(days=settings.ESCROW_REMAINDER_DAYS))
+    assert (milestone.status, milestone.remainder_lapsed) == (Milestone.Status.DELIVERED, True)
+    assert _about(milestone.remainder_due_at, timezone.now())
     assert _told(deal.employer, Kind.DISPUTE_WITHDRAWN)
-    with pytest.raises(InvalidTransition, match="until the end of the remainder clock"):
-        disputes.dispute_open(milestone=milestone, by=deal.freelancer, reason="not_paid", description="Again.")
+    # the clock had run out when the dispute opened: the freelancer may dispute again at once
+    disputes.dispute_open(milestone=milestone, by=deal.freelancer, reason="not_paid", description="Again.")
     assert _in_escrow(milestone) == 500_000
+
+
+@pytest.mark.django_db
+def test_a_dispute_opened_and_withdrawn_again_and_again_never_buys_time():
+    """The review clock stops while a dispute runs and resumes with what it had left: an employer cannot push the
+    automatic release back by opening and withdrawing disputes."""
+    deal = contract_in("review")
+    Milestone.objects.filter(pk=deal.milestone.pk).update(auto_release_at=timezone.now() + timedelta(hours=1))
+    for _ in range(3):
+        dispute = disputes.dispute_open(milestone=deal.milestone, by=deal.employer, reason="quality", description="x")
+        disputes.dispute_withdraw(dispute=dispute, by=deal.employer)
+    assert _about(_fresh(deal.milestone).auto_release_at, timezone.now() + timedelta(hours=1))
+    assert clocks.enforce_deadlines(now=timezone.now() + timedelta(hours=1, minutes=1))["released"] == 1
+
+
+@pytest.mark.django_db
+def test_an_offer_to_end_by_agreement_made_before_a_dispute_settles_it():
+    deal = contract_in("cancel_offered")  # the employer's offer of 100,000 waits
+    funding.milestone_fund(milestone=deal.milestone, by=deal.employer, step="rest")
+    settling.offer_withdraw(offer=deal.offer, by=deal.employer)
+    offer = settling.offer_make(milestone=deal.milestone, by=deal.employer, to_freelancer="100000")
+    _deliver(deal)
+    dispute = disputes.dispute_open(milestone=deal.milestone, by=deal.employer, reason="quality", description="x")
+    assert Offer.objects.get(pk=offer.pk).dispute_id == dispute.pk  # shown in the dispute's box, settles it
+    settling.offer_accept(offer=offer, by=deal.freelancer)
+    assert Dispute.objects.get(pk=dispute.pk).status == Dispute.Status.RESOLVED
+    assert ledger_check().clean
+
+
+@pytest.mark.django_db
+def test_declining_the_openers_offer_answers_the_dispute():
+    deal = contract_in("freelancer_disputed")
+    offer = settling.offer_make(milestone=deal.milestone, by=deal.freelancer, to_freelancer="450000")
+    settling.offer_decline(offer=offer, by=deal.employer)
+    dispute = Dispute.objects.get(pk=deal.dispute.pk)
+    assert dispute.status == Dispute.Status.ANSWERED  # negotiation: the default no longer applies
+    assert _about(dispute.deadline, timezone.now() + timedelta(days=django_settings.DISPUTE_NEGOTIATION_DAYS))
+
+
+@pytest.mark.django_db
+def test_a_due_date_at_the_end_of_the_calendar_is_refused():
+    from datetime import date
+
+    deal = contract_in("in_progress")
+    with pytest.raises(DomainError, match="at most 5 years away"):
+        changes.change_propose(contract=deal.contract, by=deal.freelancer, kind="edit", milestone=deal.milestone,
+                               due_date=date(9999, 12, 31))  # fmt: skip
+    Milestone.objects.filter(pk=deal.milestone.pk).update(due_date=date(9999, 12, 31))  # as if from elsewhere
+    milestone = Milestone.objects.select_related("contract").get(pk=deal.milestone.pk)
+    assert "cancel_late" not in rules.available_operations(milestone=milestone, user=deal.employer)
 
 
 # --- offers ------------------------------------------------------------------------------------------------
@@ -431,13 +481,13 @@ def test_offering_nothing_for_an_unfunded_phase_cancels_it_and_the_contract_goes
 
 
 @pytest.mark.django_db
-def test_an_offer_for_more_than_is_left_after_a_partial_release_can_no_longer_be_accepted():
+def test_an_offer_lapses_when_part_of_the_escrow_it_divided_is_released():
     deal = contract_in("in_progress")  # 500,000 upfront in escrow
     offer = settling.offer_make(milestone=deal.milestone, by=deal.freelancer, to_freelancer="400000")
     settling.milestone_release_part(milestone=deal.milestone, by=deal.employer, amount="200000")
-    with pytest.raises(InvalidTransition, match="has changed since this offer"):
+    with pytest.raises(InvalidTransition, match="no longer waiting for an answer"):
         settling.offer_accept(offer=offer, by=deal.employer)
-    assert Offer.objects.get(pk=offer.pk).status == Offer.Status.OPEN
+    assert Offer.objects.get(pk=offer.pk).status == Offer.Status.LAPSED
     assert (_moves("split"), _in_escrow(deal.milestone)) == (0, 300_000)
 
 
@@ -459,7 +509,10 @@ def test_part_released_early_and_the_approval_releases_only_the_rest():
     assert (_wallet(freelancer), _revenue(), _in_escrow(milestone)) == (180_000, 20_000, 300_000)
     told = _told(freelancer, Kind.PARTIAL_RELEASED)
     assert Decimal(told.params["amount"]) == 180_000 and "180,000 toman is in your wallet" in told.text
-    settling.milestone_release_part(milestone=milestone, by=employer, amount="100000")  # a second part, its own key
+    token = uuid4().hex
+    for _ in range(2):  # the same form sent twice (a double click): released once
+        settling.milestone_release_part(milestone=milestone, by=employer, amount="100000", token=token)
+    assert _fresh(milestone).released == 300_000
 
     _deliver(deal)
     funding.milestone_fund(milestone=milestone, by=employer, step="rest")
