@@ -17,7 +17,13 @@ class UserManager(DjangoUserManager):
         return super().create_user(username, email, password, **extra_fields)
 
     def create_superuser(self, email, username=None, password=None, **extra_fields):
-        return super().create_superuser(username, email, password, **extra_fields)
+        """Staff made by `createsuperuser` sign in at once: the address they typed counts as verified (sign-in
+        asks for a verified e-mail when verification is mandatory, as in production)."""
+        from allauth.account.models import EmailAddress  # allauth's models load after this one (the user model)
+
+        user = super().create_superuser(username, (email or "").lower(), password, **extra_fields)  # as sign-up does
+        EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
+        return user
 
 
 class User(AbstractUser):

@@ -149,6 +149,16 @@ class DisputeAdmin(admin.ModelAdmin):
             self.message_user(request, error.message, messages.ERROR)
         else:
             self.message_user(request, _("The dispute is resolved and both parties are told."), messages.SUCCESS)
+            request._dispute_resolved = True
+
+    def message_user(self, request, message, *args, **kwargs):
+        """After a resolution, one message: ours says what happened; the admin's '…was changed successfully' is
+        dropped (nothing was edited)."""
+        if getattr(request, "_dispute_resolved", False) and not str(message).startswith(
+            str(_("The dispute is resolved"))
+        ):
+            return
+        super().message_user(request, message, *args, **kwargs)
 
 
 @admin.register(Contract)

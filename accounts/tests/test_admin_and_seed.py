@@ -108,3 +108,17 @@ def test_staff_manage_the_skill_catalogue_in_the_admin(client):
     )
     assert response.status_code == 302
     assert Skill.objects.get(slug="htmx").category == category
+
+
+@pytest.mark.django_db
+def test_staff_made_by_createsuperuser_sign_in_and_open_the_admin_at_once(client, monkeypatch, settings):
+    """E-mail verification is mandatory (as in production): the address typed to createsuperuser counts as
+    verified, so the new staff member signs in through the site's form and opens /admin/ without a mail round."""
+    assert settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory"
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-staff-pass-9876")
+    call_command("createsuperuser", interactive=False, email="Boss@Example.com", username="boss", verbosity=0)
+    response = client.post(
+        reverse("account_login"), {"login": "boss@example.com", "password": "a-long-staff-pass-9876"}
+    )
+    assert response.status_code == 302 and "_auth_user_id" in client.session, response.get("Location")
+    assert client.get("/admin/").status_code == 200

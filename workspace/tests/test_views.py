@@ -232,7 +232,9 @@ def test_staff_resolve_an_escalated_dispute_in_the_admin_by_a_split(django_captu
     response = admin.post(url, {"outcome": "split", "to_freelancer": "5000000", "note": ""}, follow=True)
     assert "between zero and the amount in escrow" in response.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        admin.post(url, {"outcome": "split", "to_freelancer": "700000", "note": "Two pages missing"})
+        done = admin.post(url, {"outcome": "split", "to_freelancer": "700000", "note": "Two pages missing"})
+    said = [str(m) for m in get_messages(done.wsgi_request)]
+    assert said == ["The dispute is resolved and both parties are told."]  # one message, not also "…changed…"
     assert Dispute.objects.get(pk=dispute.pk).status == Dispute.Status.RESOLVED
     assert Account.objects.get(pk=wallet_of(deal.freelancer).pk).balance == 630000
     assert ledger_check().clean
