@@ -13,6 +13,8 @@ from proposals.models import Message
 from workspace.models import Contract, Dispute
 from workspace.services.disputes import dispute_resolve
 
+RESOLVED = _("The dispute is resolved and both parties are told.")
+
 
 class DisputeResolutionForm(forms.ModelForm):
     outcome = forms.ChoiceField(
@@ -148,15 +150,13 @@ class DisputeAdmin(admin.ModelAdmin):
         except DomainError as error:
             self.message_user(request, error.message, messages.ERROR)
         else:
-            self.message_user(request, _("The dispute is resolved and both parties are told."), messages.SUCCESS)
+            self.message_user(request, RESOLVED, messages.SUCCESS)
             request._dispute_resolved = True
 
     def message_user(self, request, message, *args, **kwargs):
         """After a resolution, one message: ours says what happened; the admin's '…was changed successfully' is
         dropped (nothing was edited)."""
-        if getattr(request, "_dispute_resolved", False) and not str(message).startswith(
-            str(_("The dispute is resolved"))
-        ):
+        if getattr(request, "_dispute_resolved", False) and str(message) != str(RESOLVED):
             return
         super().message_user(request, message, *args, **kwargs)
 
