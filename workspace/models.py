@@ -60,6 +60,10 @@ class Contract(models.Model):
     def is_awaiting_answer(self) -> bool:
         return self.status == self.Status.AWAITING_ACCEPTANCE
 
+    def other_party(self, user):
+        """The party facing `user` (who is one of the two)."""
+        return self.freelancer if user.pk == self.employer_id else self.employer
+
     def party(self, user) -> str | None:
         if user.pk == self.employer_id:
             return "employer"

@@ -305,6 +305,14 @@ def offer_create(request, pk: int):
     )  # fmt: skip
 
 
+def _answer(request, pk: int, table: dict, operation: str, **target):
+    """Accept, decline or withdraw an offer or a change: the operation named in the address, or 404."""
+    if operation not in table:
+        raise Http404
+    service, done = table[operation]
+    return _act(request, pk, lambda: service(by=request.user, **target), done)
+
+
 @login_required
 @require_POST
 def offer_action(request, pk: int, offer_pk: int, operation: str):
@@ -315,10 +323,7 @@ def offer_action(request, pk: int, offer_pk: int, operation: str):
         "decline": (settling.offer_decline, _("The offer is declined.")),
         "withdraw": (settling.offer_withdraw, _("Your offer is withdrawn.")),
     }
-    if operation not in table:
-        raise Http404
-    service, done = table[operation]
-    return _act(request, pk, lambda: service(offer=offer, by=request.user), done)
+    return _answer(request, pk, table, operation, offer=offer)
 
 
 @login_required
@@ -382,10 +387,7 @@ def change_action(request, pk: int, change_pk: int, operation: str):
         "decline": (changes.change_decline, _("The change is declined.")),
         "withdraw": (changes.change_withdraw, _("The change is withdrawn.")),
     }
-    if operation not in table:
-        raise Http404
-    service, done = table[operation]
-    return _act(request, pk, lambda: service(change=change, by=request.user), done)
+    return _answer(request, pk, table, operation, change=change)
 
 
 @login_required

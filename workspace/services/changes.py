@@ -23,10 +23,6 @@ from workspace.services.rules import change_problem, ensure
 from workspace.services.settling import lapse_open_offers, parse_amount
 
 
-def _other_side(contract: Contract, user: User) -> User:
-    return contract.freelancer if user.pk == contract.employer_id else contract.employer
-
-
 @transaction.atomic
 def change_propose(
     *, contract: Contract, by: User, kind: str, milestone: Milestone | None = None, title: str = "",
@@ -55,7 +51,7 @@ def change_propose(
         raise error
     change.save()
     record_event(locked, MilestoneEvent.Kind.CHANGE_PROPOSED, actor=by, before=locked.status, note=change.note)
-    notify_parties(locked, Notification.Kind.CHANGE_PROPOSED, [_other_side(contract, by)], actor=by)
+    notify_parties(locked, Notification.Kind.CHANGE_PROPOSED, [contract.other_party(by)], actor=by)
     return change
 
 
@@ -121,22 +117,30 @@ def _last(contract: Contract) -> Milestone:
     return milestone
 
 
-@transaction.atomic
-def change_decline(*, change: ContractChange, by: User) -> ContractChange:
+def _close_unapplied(change: ContractChange, by: User, *, action: str, to: str, kind: str) -> ContractChange:
+    """Declined by the other side, or withdrawn by the proposer: nothing applies; a line on the timeline."""
     change = lock_change(change.pk)
     anchor = change.milestone or _last(change.contract)
-    ensure("decline_change", user=by, milestone=anchor, change=change)
-    change_set_status(change, ContractChange.Status.DECLINED)
-    record_event(anchor, MilestoneEvent.Kind.CHANGE_DECLINED, actor=by, before=anchor.status)
+    ensure(action, user=by, milestone=anchor, change=change)
+    change_set_status(change, to)
+    record_event(anchor, kind, actor=by, before=anchor.status)
+    return change
+
+
+@transaction.atomic
+def change_decline(*, change: ContractChange, by: User) -> ContractChange:
+    change = _close_unapplied(
+        change, by, action="decline_change", to=ContractChange.Status.DECLINED,
+        kind=MilestoneEvent.Kind.CHANGE_DECLINED,
+    )  # fmt: skip
+    anchor = change.milestone or _last(change.contract)
     notify_parties(anchor, Notification.Kind.CHANGE_DECLINED, [change.proposed_by], actor=by)
     return change
 
 
 @transaction.atomic
 def change_withdraw(*, change: ContractChange, by: User) -> ContractChange:
-    change = lock_change(change.pk)
-    anchor = change.milestone or _last(change.contract)
-    ensure("withdraw_change", user=by, milestone=anchor, change=change)
-    change_set_status(change, ContractChange.Status.WITHDRAWN)
-    record_event(anchor, MilestoneEvent.Kind.CHANGE_WITHDRAWN, actor=by, before=anchor.status)
-    return change
+    return _close_unapplied(
+        change, by, action="withdraw_change", to=ContractChange.Status.WITHDRAWN,
+        kind=MilestoneEvent.Kind.CHANGE_WITHDRAWN,
+    )  # fmt: skip

@@ -27,11 +27,6 @@ from workspace.services.rules import answer_deadline, ensure, negotiation_deadli
 from workspace.services.settling import milestone_settle
 
 
-def _other_side(milestone: Milestone, user: User) -> User:
-    contract = milestone.contract
-    return contract.freelancer if user.pk == contract.employer_id else contract.employer
-
-
 def dispute_open(*, milestone: Milestone, by: User, reason: str, description: str, attachment=None) -> Dispute:
     """Either side's Create dispute (a late cancellation is the employer's with reason `late`): the milestone's
     clocks stop and the other side has DISPUTE_ANSWER_DAYS to answer; without an answer the claim stands
@@ -70,7 +65,7 @@ def dispute_open(*, milestone: Milestone, by: User, reason: str, description: st
         Offer.objects.filter(milestone=locked, status=Offer.Status.OPEN, dispute=None).update(dispute=dispute)
         record_event(locked, MilestoneEvent.Kind.DISPUTE_OPENED, actor=by, before=before, note=description)
         notify_parties(
-            locked, Notification.Kind.DISPUTE_OPENED, [_other_side(locked, by)], actor=by,
+            locked, Notification.Kind.DISPUTE_OPENED, [locked.contract.other_party(by)], actor=by,
             when=dispute.deadline.isoformat(),
         )  # fmt: skip
         return dispute
@@ -90,7 +85,7 @@ def dispute_answer(*, dispute: Dispute, by: User, message: str) -> Dispute:
         dispute_set_status(dispute, Dispute.Status.ANSWERED, deadline=negotiation_deadline())
     record_event(dispute.milestone, MilestoneEvent.Kind.DISPUTE_ANSWERED, actor=by, note=message)
     notify_parties(
-        dispute.milestone, Notification.Kind.DISPUTE_ANSWERED, [_other_side(dispute.milestone, by)], actor=by,
+        dispute.milestone, Notification.Kind.DISPUTE_ANSWERED, [dispute.milestone.contract.other_party(by)], actor=by,
         when=dispute.deadline.isoformat(),
     )  # fmt: skip
     return dispute
@@ -104,7 +99,7 @@ def _escalate(dispute: Dispute, *, by: User | None, note: str = "") -> None:
     if by is None:
         kind, told = Notification.Kind.DISPUTE_DEADLINE_ESCALATED, [contract.employer, contract.freelancer]
     else:
-        kind, told = Notification.Kind.DISPUTE_ESCALATED, [_other_side(dispute.milestone, by)]
+        kind, told = Notification.Kind.DISPUTE_ESCALATED, [dispute.milestone.contract.other_party(by)]
     notify_parties(dispute.milestone, kind, told, actor=by)
     parties = [contract.employer_id, contract.freelancer_id]
     staff = User.objects.filter(is_staff=True, is_active=True).exclude(pk__in=parties)
@@ -149,7 +144,7 @@ def dispute_withdraw(*, dispute: Dispute, by: User) -> Dispute:
     )
     dispute_set_status(dispute, Dispute.Status.RESOLVED, by=by, resolution=_("Withdrawn by the side who opened it."))
     record_event(milestone, MilestoneEvent.Kind.DISPUTE_WITHDRAWN, actor=by, before=before)
-    notify_parties(milestone, Notification.Kind.DISPUTE_WITHDRAWN, [_other_side(milestone, by)], actor=by)
+    notify_parties(milestone, Notification.Kind.DISPUTE_WITHDRAWN, [milestone.contract.other_party(by)], actor=by)
     return dispute
 
 
@@ -227,7 +222,7 @@ def dispute_warn_deadline(pk: int, *, now) -> bool:
         milestone, contract = dispute.milestone, dispute.milestone.contract
         when = dispute.deadline.isoformat()
         if dispute.status == Dispute.Status.OPEN:
-            answering = _other_side(milestone, dispute.opened_by)
+            answering = milestone.contract.other_party(dispute.opened_by)
             notify_parties(milestone, Notification.Kind.DISPUTE_ANSWER_SOON, [answering], when=when)
         else:
             notify_parties(

@@ -116,10 +116,6 @@ def _lock_open_offer(milestone: Milestone) -> Offer | None:
     return Offer.objects.select_for_update().filter(milestone=milestone, status=Offer.Status.OPEN).first()
 
 
-def _other_side(contract: Contract, user: User) -> User:
-    return contract.freelancer if user.pk == contract.employer_id else contract.employer
-
-
 @transaction.atomic
 def offer_make(*, milestone: Milestone, by: User, to_freelancer, note: str = "") -> Offer:
     """Offer an amount of the escrow to the freelancer (the rest to the employer): to settle the milestone's
@@ -143,7 +139,7 @@ def offer_make(*, milestone: Milestone, by: User, to_freelancer, note: str = "")
     offer = Offer.objects.create(milestone=locked, dispute=dispute, made_by=by, to_freelancer=amount, note=note[:2000])
     record_event(locked, MilestoneEvent.Kind.OFFER_MADE, actor=by, amount=amount, note=note)
     notify_parties(
-        locked, Notification.Kind.OFFER_MADE, [_other_side(contract, by)], actor=by, amount=amount,
+        locked, Notification.Kind.OFFER_MADE, [contract.other_party(by)], actor=by, amount=amount,
         note=note[:300],
     )  # fmt: skip
     return offer
