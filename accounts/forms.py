@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Education, PortfolioItem, User, WorkExperience
 from accounts.validators import normalize_account_number, validate_card_number, validate_sheba
 from marketplace.forms import LocalizedYearField, MultipleFileField, MultipleFileInput, SkillCheckboxesMixin
-from marketplace.uploads import clean_image, clean_pdf
+from marketplace.uploads import clean_image, clean_pdf, with_size_limit
 from projects.models import Skill
 
 MAX_PROFILE_SKILLS = 20
@@ -39,7 +39,7 @@ class BasicInfoForm(forms.Form):
     avatar = forms.FileField(
         label=_("Avatar"),
         required=False,
-        help_text=_("A JPEG, PNG or WebP image, at most 5 MB."),
+        help_text=with_size_limit(_("A JPEG, PNG or WebP image, at most %(size)s."), "UPLOAD_IMAGE_MAX_BYTES"),
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
     )
     remove_avatar = forms.BooleanField(label=_("Remove the current avatar"), required=False)
@@ -75,7 +75,7 @@ class ResumeFileForm(forms.Form):
     resume = forms.FileField(
         label=_("Résumé (PDF)"),
         required=False,
-        help_text=_("A PDF document, at most 10 MB."),
+        help_text=with_size_limit(_("A PDF document, at most %(size)s."), "UPLOAD_DOCUMENT_MAX_BYTES"),
         widget=forms.FileInput(attrs={"accept": "application/pdf"}),
     )
     remove_resume = forms.BooleanField(label=_("Remove the current résumé"), required=False)
@@ -123,7 +123,9 @@ class PortfolioItemForm(forms.Form):
     images = MultipleFileField(
         label=_("Images"),
         max_files=PortfolioItem.MAX_IMAGES,
-        help_text=_("Up to 8 JPEG, PNG or WebP images, at most 5 MB each."),
+        help_text=with_size_limit(
+            _("Up to 8 JPEG, PNG or WebP images, at most %(size)s each."), "UPLOAD_IMAGE_MAX_BYTES"
+        ),
         widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
     )
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import jdatetime
 from django.utils import timezone
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, ngettext
 
 PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
 ARABIC_INDIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
@@ -74,6 +74,30 @@ def format_number(value: int | Decimal | float | str, decimal_places: int | None
     else:
         point = "."
     return f"{sign}{grouped}{point}{fraction}" if fraction else f"{sign}{grouped}"
+
+
+_FILE_SIZE_UNITS = (
+    (1024**3, lambda size: gettext("%(size)s GB") % {"size": size}),
+    (1024**2, lambda size: gettext("%(size)s MB") % {"size": size}),
+    (1024, lambda size: gettext("%(size)s KB") % {"size": size}),
+)
+
+
+def format_file_size(size: int) -> str:
+    """A file's size as the reader writes it: 20787 → '20.3 KB' / '۲۰٫۳ کیلوبایت', 593 → '593 bytes' / '۵۹۳ بایت'.
+
+    Units of 1024, one decimal place (none when it is .0), the page's digits and decimal separator; the number and
+    its unit are joined by a no-break space, so a line never breaks between them.
+    """
+    size = max(int(size or 0), 0)
+    for unit, label in _FILE_SIZE_UNITS:
+        if size >= unit:
+            scaled = (Decimal(size) / unit).quantize(Decimal("0.1"))
+            text = label(format_number(scaled, 0 if scaled == scaled.to_integral_value() else 1))
+            break
+    else:
+        text = ngettext("%(size)s byte", "%(size)s bytes", size) % {"size": format_number(size)}
+    return text.replace(" ", "\u00a0")
 
 
 def _as_local(value: datetime.date | datetime.datetime) -> datetime.date | datetime.datetime:

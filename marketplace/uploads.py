@@ -24,10 +24,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import transaction
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from marketplace.errors import StorageUnavailable
+from marketplace.l10n import format_file_size
 
 logger = logging.getLogger(__name__)
 
@@ -56,9 +58,15 @@ def _encode(picture: Image.Image, fmt: str) -> bytes:
 
 
 def _check_size(upload, limit: int, message: str) -> None:
-    """Refuse an upload over `limit` bytes; `message` names the limit in MB as %(size)s."""
+    """Refuse an upload over `limit` bytes; `message` names the limit as %(size)s ('10 MB', '۱۰ مگابایت')."""
     if upload.size > limit:
-        raise ValidationError(message % {"size": limit // (1024 * 1024)}, code="too_large")
+        raise ValidationError(message % {"size": format_file_size(limit)}, code="too_large")
+
+
+def with_size_limit(message, setting: str):
+    """A form's help text naming an upload limit, `message` % {"size": settings.<setting>}, written when the form
+    is shown, in the reader's language and digits: the limit shown is always the one enforced."""
+    return lazy(lambda: str(message) % {"size": format_file_size(getattr(settings, setting))}, str)()
 
 
 def clean_image(upload) -> CleanImage:
@@ -66,7 +74,7 @@ def clean_image(upload) -> CleanImage:
 
     Raises ValidationError with a message for the user on anything that is not an acceptable image.
     """
-    _check_size(upload, settings.UPLOAD_IMAGE_MAX_BYTES, _("The image is larger than %(size)s MB."))
+    _check_size(upload, settings.UPLOAD_IMAGE_MAX_BYTES, _("The image is larger than %(size)s."))
     upload.seek(0)
     data = upload.read()
     try:
@@ -120,7 +128,7 @@ def _stored_as(upload, extension: str) -> File:
 
 def clean_pdf(upload) -> File:
     """A real PDF (by its header and trailer), within the size limit, under a name of our own."""
-    _check_size(upload, settings.UPLOAD_DOCUMENT_MAX_BYTES, _("The file is larger than %(size)s MB."))
+    _check_size(upload, settings.UPLOAD_DOCUMENT_MAX_BYTES, _("The file is larger than %(size)s."))
     upload.seek(0)
     header = upload.read(5)
     upload.seek(0, os.SEEK_END)
@@ -133,7 +141,7 @@ def clean_pdf(upload) -> File:
 
 def clean_attachment(upload) -> File:
     """A project attachment: size-limited, and not something a browser would run (HTML, SVG, scripts)."""
-    _check_size(upload, settings.UPLOAD_DOCUMENT_MAX_BYTES, _("The file is larger than %(size)s MB."))
+    _check_size(upload, settings.UPLOAD_DOCUMENT_MAX_BYTES, _("The file is larger than %(size)s."))
     extension = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
     if extension not in ATTACHMENT_EXTENSIONS:
         raise ValidationError(
@@ -191,7 +199,7 @@ def inspect_zip(upload) -> ZipReport:
     Refuses: not a zip; too large a file; too many entries; too much uncompressed data or too high a
     compression ratio (zip bombs); absolute paths, `..` components, drive letters; symbolic links.
     """
-    _check_size(upload, settings.DELIVERABLE_MAX_BYTES, _("The file is larger than %(size)s MB."))
+    _check_size(upload, settings.DELIVERABLE_MAX_BYTES, _("The file is larger than %(size)s."))
     upload.seek(0)
     try:
         # On the file itself: zipfile reads the end record and the central directory, not the members.

@@ -216,13 +216,16 @@ def _when(value) -> str:
         return ""
 
 
-# What people wrote (names, titles, notes) keeps its own direction inside the sentence.
-VERBATIM = ("name", "project", "phase", "reference", "note")
+# What people wrote (names, titles, notes) keeps its own direction inside the sentence; a bank reference is a code,
+# read left to right.
+VERBATIM = ("name", "project", "phase", "note")
+CODES = ("reference",)
 
 
 def describe(kind: str, params: dict, *, html: bool = False) -> str:
     """The sentence of a notification in the active language. With `html`, it is escaped and each thing people
-    wrote is isolated in <bdi>, so a Persian title reads right in an English sentence and the other way round."""
+    wrote, each amount and date is isolated in <bdi> (a code in <bdi dir="ltr">), so a Persian title reads right in
+    an English sentence and the other way round."""
     spec = SPECS.get(kind)
     if spec is None:
         return ""
@@ -235,9 +238,14 @@ def describe(kind: str, params: dict, *, html: bool = False) -> str:
     def own(value) -> str:
         return format_html("<bdi>{}</bdi>", value) if html else str(value)
 
+    def code(value) -> str:
+        return format_html('<bdi dir="ltr">{}</bdi>', value) if html else str(value)
+
     shown = _Params({key: plain(l10n.localize_digits(str(value))) for key, value in params.items()})
     shown.update({key: own(params[key]) for key in VERBATIM if key in params})
-    shown.update(amount=plain(_amount(params)), when=plain(_when(params.get("when"))))
+    shown.update({key: code(params[key]) for key in CODES if key in params})
+    amount, when = _amount(params), _when(params.get("when"))
+    shown.update(amount=own(amount) if amount else "", when=own(when) if when else "")
     phase, project = params.get("phase", ""), params.get("project", "")
     if phase and phase != project:
         shown["work"] = plain(_("“%(phase)s” of “%(project)s”")) % {"phase": own(phase), "project": own(project)}

@@ -10,6 +10,7 @@ from marketplace.forms import (
     MultipleFileField,
     SkillCheckboxesMixin,
 )
+from marketplace.uploads import with_size_limit
 from projects.models import Category, Project, Skill
 from projects.selectors import SORTS, ProjectFilters
 from projects.services import MAX_ATTACHMENTS
@@ -38,7 +39,10 @@ class ProjectForm(SkillCheckboxesMixin, forms.ModelForm):
     attachments = MultipleFileField(
         label=_("Attachments"),
         max_files=MAX_ATTACHMENTS,
-        help_text=_("Optional: up to 5 files (PDF, images, ZIP, office documents), 10 MB each."),
+        help_text=with_size_limit(
+            _("Optional: up to 5 files (PDF, images, ZIP, office documents), %(size)s each."),
+            "UPLOAD_DOCUMENT_MAX_BYTES",
+        ),
     )
 
     class Meta:

@@ -1,9 +1,20 @@
-"""Template filters for the page's language: digits, grouped numbers, amounts and Jalali dates.
+"""Template filters for the page's language: digits, grouped numbers, amounts, file sizes and Jalali dates.
 
 Installed as a template builtin (settings.TEMPLATES), so every template can use them without {% load %}.
+
+Direction. A Persian page holds English runs (file names, codes) and an English page Persian ones (names, titles),
+so every run whose direction may differ from its sentence is isolated, and lays out whole whatever surrounds it:
+
+- what the site writes (amounts, sizes, dates): `<bdi>…</bdi>`, or `{{ amount|bdi }}` inside {% blocktranslate %};
+  in the page's digits (Persian digits and «٫» on Persian pages);
+- what people wrote (names, titles, notes): `<bdi>…</bdi>` or an element with `dir="auto"`, shown as typed;
+- codes shown as typed, read left to right (file names, Sheba and card numbers, hashes, bank references,
+  user names, e-mail addresses): `<bdi dir="ltr">…</bdi>` or `{{ value|bdi_ltr }}`. Only these runs may show
+  Latin digits on a Persian page (marketplace/tests/test_rtl.py checks the main pages).
 """
 
 from django import template
+from django.utils.html import format_html
 from django.utils.translation import gettext
 
 from marketplace import l10n
@@ -34,6 +45,29 @@ def number(value, decimal_places=None) -> str:
         return l10n.format_number(value, None if decimal_places is None else int(decimal_places))
     except (ArithmeticError, ValueError, TypeError):
         return str(value)
+
+
+@register.filter
+def filesize(value) -> str:
+    """A file's size in bytes as the reader writes it: {{ 20787|filesize }} → '20.3 KB' / '۲۰٫۳ کیلوبایت'."""
+    if value in (None, ""):
+        return ""
+    try:
+        return l10n.format_file_size(int(value))
+    except (ValueError, TypeError):
+        return ""
+
+
+@register.filter
+def bdi(value) -> str:
+    """The value, escaped, isolated in <bdi> (its direction from its own text): for use inside {% blocktranslate %}."""
+    return format_html("<bdi>{}</bdi>", value)
+
+
+@register.filter
+def bdi_ltr(value) -> str:
+    """A code shown as typed and read left to right (a file name, a Sheba number), isolated: <bdi dir="ltr">."""
+    return format_html('<bdi dir="ltr">{}</bdi>', value)
 
 
 @register.filter

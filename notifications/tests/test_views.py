@@ -167,5 +167,6 @@ def test_what_people_wrote_is_escaped_and_keeps_its_own_direction():
     page = _client(me).get(reverse("notification_list")).content.decode()
     assert "<script>alert(1)</script>" not in page
     assert (
-        "<bdi>سارا</bdi> sent a proposal of 1,000 toman on “<bdi>&lt;script&gt;alert(1)&lt;/script&gt;</bdi>”." in page
+        "<bdi>سارا</bdi> sent a proposal of <bdi>1,000 toman</bdi> on "
+        "“<bdi>&lt;script&gt;alert(1)&lt;/script&gt;</bdi>”." in page
     )
