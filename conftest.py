@@ -123,8 +123,10 @@ def _skill_catalogue(request):
 
 
 @pytest.fixture
-def site(live_server, transactional_db):
-    """The live site's base URL, with a transactional database behind it."""
+def site(live_server, transactional_db, settings):
+    """The live site's base URL, with a transactional database behind it; it is the site's public address
+    (SITE_URL), so the links in the e-mails it sends lead back to it."""
+    settings.SITE_URL = live_server.url
     return live_server.url
 
 

@@ -235,8 +235,14 @@ ACCOUNT_USERNAME_MIN_LENGTH = 3
 ACCOUNT_USERNAME_BLACKLIST = ["admin", "administrator", "staff", "support", "root", "hamkar", "system"]
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="mandatory" if PRODUCTION else "optional")
+# The link in the e-mail opens a page whose button confirms: a mail scanner's GET confirms nothing.
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
-ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
+# Confirming signs the person in when it happens in the browser session that signed up (allauth's rule): the link
+# alone is no login token, so a leaked or scanned link signs nobody in. On another device the person confirms,
+# then logs in once.
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+# A new account starts on its profile (display name, skills, résumé), unless signup was reached with ?next=.
+ACCOUNT_SIGNUP_REDIRECT_URL = "profile_edit"
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 ACCOUNT_SESSION_REMEMBER = None
 # The issue asks that sign-up with a taken e-mail says so; signup reveals it, so hiding it elsewhere adds
@@ -257,7 +263,8 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "confirm_email": "1/3m/key",
 }
-ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+# E-mail subjects start with "[SITE_NAME] " (accounts.adapter.AccountAdapter.format_email_subject), not with
+# the request's host.
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"

@@ -5,12 +5,13 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection, send_mail
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from marketplace.mail import mail_build
 from marketplace.status import set_status
 from notifications.kinds import describe
 from notifications.models import EmailPreference, Notification, OutgoingEmail
@@ -170,7 +171,7 @@ def _email(user, kind: str, params: dict, url: str) -> None:
                 "SITE_NAME": settings.SITE_NAME,
             },
         )
-        send_mail(f"{label}: {project}" if project else str(label), body, None, [user.email])
+        mail_build(subject=f"{label}: {project}" if project else str(label), text=body, to=[user.email]).send()
 
 
 def notification_mark_read(*, user, notification_id: int | None = None) -> int:

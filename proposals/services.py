@@ -4,7 +4,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Count, DateTimeField, F, Q, Value
 from django.db.models.functions import Coalesce, Greatest
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from marketplace.errors import DomainError, InvalidTransition, NotAllowed
+from marketplace.mail import mail_build
 from marketplace.status import set_status
 from marketplace.uploads import atomic_with_file_cleanup, clean_attachment
 from notifications.models import Notification
@@ -273,6 +273,6 @@ def unread_digest_send(*, now: datetime | None = None) -> int:
                     "SITE_NAME": settings.SITE_NAME,
                 },
             )
-            send_mail(_("You have unread messages"), body, None, [recipient.email])
+            mail_build(subject=_("You have unread messages"), text=body, to=[recipient.email]).send()
         sent += 1
     return sent

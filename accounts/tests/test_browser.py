@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 
 TEXT = {
     "en": {"confirm_title": "Confirm Email Address", "site_admin": "Site administration", "login": "Log in"},
-    "fa": {"confirm_title": "تایید نشانی رایانامه", "site_admin": "مدیریت سایت", "login": "ورود"},
+    "fa": {"confirm_title": "تأیید نشانی ایمیل", "site_admin": "مدیریت سایت", "login": "ورود"},
 }
 
 
@@ -58,8 +58,14 @@ def test_sign_up_verify_log_in_and_log_out(page, site, language):
     page.goto(link)
     assert TEXT[language]["confirm_title"] in page.content()
     page.click("main form button[type=submit]")
-    page.wait_for_url(re.compile(r"/accounts/login/"))
+    # Confirming in the browser that signed up signs the person in, on the profile they are to fill in.
+    page.wait_for_url(re.compile(r"/profile/edit/$"))
+    page.click(".account-menu summary")
+    assert page.locator(".dropdown-head").inner_text() == email
+    page.click("[data-testid=logout]")
+    page.wait_for_load_state()
 
+    page.goto(site + "/accounts/login/")
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", PASSWORD)
     page.click("form.form-entrance button[type=submit]")
