@@ -25,19 +25,31 @@ from escrow.services import (
     sandbox_bank_answer,
     withdrawal_request,
 )
+from marketplace.currency import totals_by_currency
+from workspace.selectors import escrow_held
 
 logger = logging.getLogger(__name__)
 
 
 @login_required
 def payment_settings(request):
-    """The seeds' "Settings → Payment settings": balances, every movement, top-up and withdrawal."""
+    """The seeds' "Settings → Payment settings": the user's money at a glance (available, in escrow as employer,
+    held in escrow for their work, awaiting payout), every movement, top-up and withdrawal. The escrow figures are
+    each contract's workspace budget figure (workspace.selectors.escrow_held)."""
     page = Paginator(movements_of(user=request.user), 25).get_page(request.GET.get("page"))
+    summary = wallet_summary(user=request.user)
+    escrow = escrow_held(user=request.user)
+    paid_in, held_for_me = escrow.as_employer, escrow.as_freelancer
+    currency = summary["wallet"].currency
     return render(
         request,
         "escrow/payment_settings.html",
         {
-            **wallet_summary(user=request.user),
+            **summary,
+            "paid_in": paid_in,
+            "paid_in_totals": totals_by_currency((held.amount for held in paid_in), if_none_in=currency),
+            "held_for_me": held_for_me,
+            "held_for_me_totals": totals_by_currency((held.amount for held in held_for_me), if_none_in=currency),
             "page": page,
             "withdrawals": withdrawals_of(user=request.user)[:10],
             "top_up_form": TopUpForm(),

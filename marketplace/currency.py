@@ -4,6 +4,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import moneyed
 from django.conf import settings
+from djmoney.money import Money
 
 
 def register_currencies() -> None:
@@ -20,6 +21,16 @@ def round_amount(amount: Decimal, currency: str) -> Decimal:
     """Round to the currency's minor unit (toman and rial have none), half up."""
     exponent = Decimal(1).scaleb(-minor_unit(currency))
     return Decimal(amount).quantize(exponent, rounding=ROUND_HALF_UP)
+
+
+def totals_by_currency(amounts, *, if_none_in: str) -> list[Money]:
+    """The sum of some Money amounts, one per currency (a user's contracts may be in several), in currency order;
+    no amounts at all sum to zero in `if_none_in`."""
+    totals: dict[str, Decimal] = {}
+    for amount in amounts:
+        currency = str(amount.currency)
+        totals[currency] = totals.get(currency, Decimal(0)) + amount.amount
+    return [Money(total, currency) for currency, total in sorted(totals.items())] or [Money(0, if_none_in)]
 
 
 def to_rial(amount: Decimal, currency: str) -> int:
