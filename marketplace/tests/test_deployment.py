@@ -1,6 +1,7 @@
 """The settings as production and a newcomer meet them, run in real subprocesses."""
 
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -169,6 +170,12 @@ REDIS_DOWN_SCRIPT = textwrap.dedent(
     print("users", User.objects.filter(email="down@example.com").count())
     print("queued", OutgoingEmail.objects.filter(status="queued", to=["down@example.com"]).count())
     print("elapsed", round(elapsed, 2))
+    # The same work without the broker, on this machine now: a page and a password hash (sign-up's own cost).
+    from django.contrib.auth.hashers import make_password
+    started = time.monotonic()
+    client.get("/")
+    make_password("Sturdy-pass-2026")
+    print("baseline", round(time.monotonic() - started, 2))
 
     # An event with a notification: the action succeeds, the notice waits in the centre and the outbox.
     from decimal import Decimal
@@ -206,11 +213,13 @@ def test_requests_succeed_quickly_while_redis_is_down(tmp_path):
     assert lines["signup"].startswith("302")
     assert lines["users"] == "1"
     assert lines["queued"] == "1"
-    # Before the producer retry policy was set, one failed publish alone took 2 s (kombu's retry interval).
-    assert float(lines["elapsed"]) < 2.0, result.stdout
+    # Before the producer retry policy was set, one failed publish alone took 2 s (kombu's retry interval). The
+    # bound is relative to a baseline measured in the same run, so a loaded machine does not fail it.
+    limit = 2 * float(lines["baseline"]) + 1.0
+    assert float(lines["elapsed"]) < limit, result.stdout
     assert lines["notified"] == "1"
     assert lines["notice_queued"] == "1"
-    assert float(lines["event_elapsed"]) < 2.0, result.stdout
+    assert float(lines["event_elapsed"]) < limit, result.stdout
 
 
 URLS_SCRIPT = """
@@ -245,3 +254,35 @@ def test_public_files_urls_and_the_policy_agree_and_private_ones_never_use_the_c
     assert origin in lines["csp"].split()  # the images the pages show are allowed
     assert "X-Amz-Signature=" in private.query and "X-Amz-Signature=" not in public.query
     assert private.netloc != "cdn.hamkar.example"
+
+
+STATIC_SCRIPT = """
+import django
+django.setup()
+from django.core.management import call_command
+from django.templatetags.static import static
+from django.test import Client
+call_command("collectstatic", "--noinput", verbosity=0)
+client = Client(HTTP_HOST="hamkar.example")
+for path in ("css/site.css", "fonts/Vazirmatn-Variable-subset.woff2", "django_htmx/htmx-2.min.js", "js/site.js"):
+    response = client.get(static(path), secure=True, HTTP_ACCEPT_ENCODING="gzip")
+    print(path, static(path), response.status_code, response["Cache-Control"], response.get("Content-Encoding", "-"),
+          sep="\\t")
+"""
+
+
+def test_production_serves_static_files_under_hashed_names_cached_for_ever_and_compressed(tmp_path):
+    """WhiteNoise with the compressed manifest storage: a name that changes with the content, so a browser may keep
+    the file for good, and the compressed copy made at collectstatic (fonts are compressed already)."""
+    env = _production_env(tmp_path, DJANGO_SETTINGS_MODULE="marketplace.settings")
+    result = subprocess.run([sys.executable, "-c", STATIC_SCRIPT], cwd=BASE_DIR, env=env, capture_output=True,
+                            text=True, timeout=180)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    served = {line.split("\t")[0]: line.split("\t")[1:] for line in result.stdout.splitlines()}
+    assert len(served) == 4, result.stdout
+    for path, (url, status, cache_control, encoding) in served.items():
+        stem, extension = path.rsplit(".", 1)
+        assert re.fullmatch(rf"/static/{re.escape(stem)}\.[0-9a-f]{{12}}\.{extension}", url), url
+        assert status == "200"
+        assert cache_control == "max-age=315360000, public, immutable"
+        assert encoding == ("-" if extension == "woff2" else "gzip"), path

@@ -8,6 +8,7 @@ import logging
 import re
 import threading
 
+import brotli
 import pytest
 from django.test import Client
 from django.urls import path
@@ -160,8 +161,12 @@ class _SentryIngest(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        if self.headers.get("Content-Encoding") == "gzip":
+        # As Sentry does: the SDK compresses with brotli when the brotli package is installed, else with gzip.
+        encoding = self.headers.get("Content-Encoding")
+        if encoding == "gzip":
             body = gzip.decompress(body)
+        elif encoding == "br":
+            body = brotli.decompress(body)
         self.received.append((self.path, body))
         self.send_response(200)
         self.end_headers()
