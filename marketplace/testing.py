@@ -83,3 +83,35 @@ def page_as(browser, site: str, user, language: str | None = "en", **context_opt
     context = browser.new_context(viewport={"width": 1280, "height": 900}, **context_options)
     sign_in(context, site, user, language)
     return context.new_page()
+
+
+# --- axe-core, the accessibility checker -----------------------------------------------------------------
+
+AXE_VERSION = "4.14.1"
+AXE_INTEGRITY = "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ=="
+
+
+def axe_script() -> str:
+    """axe-core's browser script, from the npm registry (pinned, checked against the registry's sha512), kept
+    in var/vendor/ after the first run. The tests inject it into the page under test; users never load it."""
+    import base64
+    import hashlib
+    import io
+    import tarfile
+    import urllib.request
+
+    target = Path(settings.BASE_DIR) / "var" / "vendor" / f"axe-core-{AXE_VERSION}" / "axe.min.js"
+    if not target.exists():
+        url = f"https://registry.npmjs.org/axe-core/-/axe-core-{AXE_VERSION}.tgz"
+        with urllib.request.urlopen(url, timeout=60) as response:
+            tarball = response.read()
+        digest = "sha512-" + base64.b64encode(hashlib.sha512(tarball).digest()).decode()
+        if digest != AXE_INTEGRITY:
+            raise OSError(f"axe-core {AXE_VERSION} from {url} does not match its integrity hash ({digest})")
+        with tarfile.open(fileobj=io.BytesIO(tarball)) as archive:
+            script = archive.extractfile("package/axe.min.js").read()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".partial")
+        partial.write_bytes(script)
+        partial.replace(target)
+    return target.read_text()

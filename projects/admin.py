@@ -17,6 +17,14 @@ class CategoryAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name_en"]}
     inlines = [SkillInline]
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "position":
+            # The list's position boxes carry no <label> of their own (Django's list_editable): name each one for
+            # a screen reader.
+            field.widget.attrs["aria-label"] = db_field.verbose_name
+        return field
+
 
 @admin.register(Skill)
 class SkillAdmin(admin.ModelAdmin):

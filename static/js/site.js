@@ -8,6 +8,11 @@ document.addEventListener("DOMContentLoaded", () => {
       toggle.setAttribute("aria-expanded", open ? "true" : "false");
     });
   }
+  // On a phone the tab strip scrolls sideways: bring the current tab into view.
+  const current = document.querySelector(".tabs [aria-current='page']");
+  if (current && current.parentElement.scrollWidth > current.parentElement.clientWidth) {
+    current.scrollIntoView({ block: "nearest", inline: "nearest" });
+  }
   // Close an open dropdown when clicking elsewhere or pressing Escape.
   document.addEventListener("click", (event) => {
     document.querySelectorAll("details[data-dropdown][open]").forEach((menu) => {
@@ -16,7 +21,12 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape") {
-      document.querySelectorAll("details[data-dropdown][open]").forEach((menu) => menu.removeAttribute("open"));
+      document.querySelectorAll("details[data-dropdown][open]").forEach((menu) => {
+        // Focus inside the menu would be left on a hidden element: give it back to the menu's button.
+        const hadFocus = menu.contains(document.activeElement);
+        menu.removeAttribute("open");
+        if (hadFocus) menu.querySelector("summary").focus();
+      });
     }
   });
 });
