@@ -228,8 +228,12 @@ PAGES = {
     "notification_settings": lambda world: [_as("sara", "notification_settings")],
 }
 
-# The admin's main pages, as staff see them: the index, every registered model's list, and the case pages staff
-# work in (a dispute, a contract, a payment, a withdrawal).
+# The admin's main pages, as staff see them: the index, the lists staff work from, and the case pages (a dispute,
+# a contract, a payment, a withdrawal). The other lists are Django's own pages on the same stylesheet.
+ADMIN_LISTS = (
+    "workspace.dispute", "workspace.contract", "escrow.payment", "escrow.withdrawal", "escrow.payoutbatch",
+    "escrow.transaction", "accounts.user", "projects.project", "projects.category",
+)  # fmt: skip
 ADMIN_CASES = ("workspace.dispute", "workspace.contract", "escrow.payment", "escrow.withdrawal")
 
 
@@ -237,7 +241,8 @@ def admin_pages() -> list:
     visits = [(STAFF, reverse("admin:index"))]
     for model in sorted(admin.site._registry, key=lambda model: model._meta.label):
         opts = model._meta
-        visits.append((STAFF, reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")))
+        if opts.label_lower in ADMIN_LISTS:
+            visits.append((STAFF, reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")))
         if opts.label_lower in ADMIN_CASES:
             row = model.objects.order_by("pk").first()
             if row is not None:

@@ -196,7 +196,9 @@ def test_tab_to_stops_on_a_reachable_control_whose_focus_shows(page, style):
     assert page.evaluate("document.activeElement.id") == "target"
 
 
-@pytest.mark.parametrize("language", ["en", "fa"])
+# In Persian: the Tab order is the same in both languages, and right to left is where a layout goes wrong (the mouse
+# story, workspace/tests/test_browser.py, runs in both).
+@pytest.mark.parametrize("language", ["fa"])
 def test_single_delivery_story_with_the_keyboard_only(browser, site, language):
     text = TEXT[language]
     employer = UserFactory(username=f"emp_{language}")
