@@ -176,6 +176,13 @@ SAMPLE = """<!DOCTYPE html><html><body>
 </body></html>"""
 
 
+def pay_at_the_bank(page) -> None:
+    """On the sandbox bank's page: Pay, by keyboard, and back to the workspace."""
+    assert "/sandbox-bank/" in page.url
+    submit(page, page.locator("[data-testid=bank-pay]"))
+    page.wait_for_url(re.compile(r"/workspace/\d+/$"))
+
+
 def test_tab_to_fails_on_a_control_the_keyboard_cannot_reach(page):
     page.set_content(SAMPLE % "")
     with pytest.raises(pytest.fail.Exception, match="not reachable by keyboard within 10 Tab presses"):
@@ -238,9 +245,7 @@ def test_single_delivery_story_with_the_keyboard_only(browser, site, language):
     # The employer chooses the proposal and pays half through the sandbox bank.
     boss.goto(project_url + "proposals/")
     submit(boss, boss.locator(f"[data-testid=select-{freelancer.username}]"))
-    assert "/sandbox-bank/" in boss.url
-    submit(boss, boss.locator("[data-testid=bank-pay]"))
-    boss.wait_for_url(re.compile(r"/workspace/\d+/$"))
+    pay_at_the_bank(boss)
     workspace_url = boss.url
     assert boss.inner_text("[data-testid=in-escrow]") in ("500,000", "۵۰۰٬۰۰۰")
 
@@ -270,9 +275,7 @@ def test_single_delivery_story_with_the_keyboard_only(browser, site, language):
     assert deliverable.locator(".file-list").is_visible()
     assert "shop/index.html" in deliverable.inner_text()
     operation(boss, "op-fund")
-    assert "/sandbox-bank/" in boss.url
-    submit(boss, boss.locator("[data-testid=bank-pay]"))
-    boss.wait_for_url(re.compile(r"/workspace/\d+/$"))
+    pay_at_the_bank(boss)
     download_link = boss.locator("[data-testid=download]")
     tab_to(boss, download_link)
     with boss.expect_download() as download_info:
