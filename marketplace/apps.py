@@ -9,5 +9,7 @@ class MarketplaceConfig(AppConfig):
     def ready(self) -> None:
         from marketplace import checks  # noqa: F401 — registers the production checks
         from marketplace.currency import register_currencies
+        from marketplace.pagecache import connect_invalidation
 
         register_currencies()
+        connect_invalidation()

@@ -145,6 +145,14 @@ def sentry_init(*, dsn: str, environment: str, traces_sample_rate: float = 0.0) 
             event.setdefault("tags", {})["request_id"] = request_id
         return event
 
+    def redis_command_only(crumb, hint):
+        # A Redis key can be a secret: the session's key (sessions live in the cache) signs its user in.
+        if crumb.get("category") == "redis":
+            command = crumb.get("data", {}).get("redis.command", "")
+            crumb["message"] = command
+            crumb["data"] = {"redis.command": command}
+        return crumb
+
     sentry_sdk.init(
         dsn=dsn,
         environment=environment,
@@ -161,4 +169,5 @@ def sentry_init(*, dsn: str, environment: str, traces_sample_rate: float = 0.0) 
         },
         traces_sample_rate=traces_sample_rate,
         before_send=add_request_id,
+        before_breadcrumb=redis_command_only,
     )

@@ -63,6 +63,8 @@ MIDDLEWARE = [
     # (marketplace/security.py).
     "marketplace.security.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # An open chat's poll when nothing was said: answered from the session and the cache (proposals/poll.py).
+    "proposals.poll.IdleChatPollMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -97,8 +99,9 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "marketplace.context_processors.site",
-                "proposals.context_processors.unread_messages",
-                "notifications.context_processors.unread_notifications",
+                "marketplace.context_processors.header_badges",
+                # Last: a page cached for every visitor renders a placeholder for the CSRF token (pagecache).
+                "marketplace.pagecache.csrf_placeholder",
             ],
             "builtins": ["marketplace.templatetags.l10n_fa"],
         },
@@ -213,9 +216,10 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Auth and accounts ------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# Django's and allauth's, each loading the signed-in user with their profile in one query (accounts/backends.py).
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "accounts.backends.ModelBackend",
+    "accounts.backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -267,7 +271,9 @@ ACCOUNT_RATE_LIMITS = {
 # the request's host.
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions are read from the cache (Redis) and written through to the database, so a signed-in request does not
+# query the database for its session, and a Redis restart signs nobody out.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # --- E-mail: every message is written to the outbox and delivered by a Celery task ------------------
 EMAIL_BACKEND = "notifications.backends.OutboxEmailBackend"
@@ -344,6 +350,11 @@ STORAGES = {
 }
 
 # --- Business settings ------------------------------------------------------------------------------
+# Pages that are the same for every visitor (home, Active projects, a project page) are served from the cache for
+# at most this many seconds; a change to what they show replaces them at once (marketplace/pagecache.py).
+PUBLIC_PAGE_CACHE_SECONDS = env.int("PUBLIC_PAGE_CACHE_SECONDS", default=60)
+# Active projects counts matches up to this number and shows "more than ..." beyond it; its pages stop there.
+PROJECT_LIST_COUNT_CAP = env.int("PROJECT_LIST_COUNT_CAP", default=1000)
 SITE_NAME = _("Hamkar")
 # For links in e-mails sent by workers. Production has no default (marketplace/checks.py).
 SITE_URL = env.str("SITE_URL", default="" if PRODUCTION else "http://127.0.0.1:8000")

@@ -4,8 +4,10 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
 from accounts.services import user_set_language
+from marketplace.pagecache import visitor_cache
 
 
+@visitor_cache
 def home(request):
     return render(
         request,

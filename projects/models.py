@@ -105,7 +105,21 @@ class Project(models.Model):
                 condition=Q(deadline__isnull=False) | Q(duration_days__isnull=False), name="project_has_a_timeframe"
             ),
         ]
-        indexes = [models.Index(fields=["status", "-published_at"], name="project_listing_idx")]
+        # One index for each order Active projects offers, over open projects only: a page reads its twenty rows
+        # (and the capped count its thousand) in index order, whatever the number of projects.
+        indexes = [
+            models.Index(fields=["status", "-published_at"], name="project_listing_idx"),
+            models.Index(fields=["-published_at", "-id"], condition=Q(status="open"), name="project_open_newest_idx"),
+            models.Index(
+                fields=["-budget_max", "-id"], condition=Q(status="open"), name="project_open_budget_high_idx"
+            ),
+            models.Index(fields=["budget_min", "-id"], condition=Q(status="open"), name="project_open_budget_low_idx"),
+            models.Index(
+                fields=["proposal_count", "-published_at", "-id"],
+                condition=Q(status="open"),
+                name="project_open_fewest_bids_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -2,10 +2,13 @@
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from math import ceil
 
+from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import BooleanField, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils.functional import cached_property
 
 from accounts.models import User
 from projects.models import Category, Project, Skill
@@ -95,3 +98,32 @@ def employer_projects(*, user: User) -> QuerySet:
 
 def categories_with_skills() -> list[Category]:
     return list(Category.objects.prefetch_related(Prefetch("skills", queryset=Skill.objects.order_by("name_en"))))
+
+
+class CappedPaginator(Paginator):
+    """Pages of a listing that counts no further than `cap` rows: "more than 1,000 projects" costs as much to
+    find out with a million matches as with two thousand, and nobody pages past the fiftieth page."""
+
+    def __init__(self, object_list, per_page: int, cap: int):
+        super().__init__(object_list, per_page)
+        self.cap = cap
+
+    @cached_property
+    def count(self) -> int:
+        """The number of rows, or cap + 1 if there are more than cap (one COUNT over a LIMIT)."""
+        return self.object_list[: self.cap + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
+    @cached_property
+    def num_pages(self) -> int:
+        return max(1, ceil(min(self.count, self.cap) / self.per_page))
+
+    def page(self, number):
+        """The page's rows, never past the cap's row (the last page may hold fewer)."""
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count, self.cap)
+        return self._get_page(self.object_list[bottom:top], number, self)

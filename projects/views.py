@@ -5,20 +5,22 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from marketplace.errors import DomainError, NotAllowed
 from marketplace.markdown import render_markdown
+from marketplace.pagecache import public_fragment_context, visitor_cache
 from marketplace.storage import private_file_response
 from marketplace.views_helpers import run_action
 from projects.forms import ProjectForm, ProjectSearchForm
 from projects.models import Project, ProjectAttachment
 from projects.selectors import (
+    CappedPaginator,
     categories_with_skills,
     employer_projects,
     project_detail,
@@ -34,11 +36,18 @@ from workspace.selectors import completed_projects, project_budget, project_phas
 PAGE_SIZE = 20
 
 
+@visitor_cache
 def project_list(request):
-    """Active projects: search, filters, sorting, pages."""
+    """Active projects: search, filters, sorting, pages. The form and the results are the same for everyone who
+    asks the same question: the template caches them by the query (pagecache); nothing below is read from the
+    database unless that part is rendered."""
     form = ProjectSearchForm(request.GET or None)
-    filters = form.filters()
-    page = Paginator(project_list_open(filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
+
+    def page():
+        projects = project_list_open(filters=form.filters())
+        paginator = CappedPaginator(projects, PAGE_SIZE, cap=settings.PROJECT_LIST_COUNT_CAP)
+        return paginator.get_page(request.GET.get("page"))
+
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -46,14 +55,18 @@ def project_list(request):
         "projects/project_list.html",
         {
             "form": form,
-            "page": page,
-            "categories": categories_with_skills(),
-            "selected_skills": {skill.slug for skill in filters.skills},
+            "page": SimpleLazyObject(page),
+            "categories": SimpleLazyObject(categories_with_skills),
+            "selected_skills": SimpleLazyObject(lambda: {skill.slug for skill in form.filters().skills}),
             "query_string": query.urlencode(),
+            "listing_key": request.get_full_path(),
+            "count_cap": settings.PROJECT_LIST_COUNT_CAP,
+            **public_fragment_context(),
         },
     )
 
 
+@visitor_cache
 def project_detail_view(request, pk: int):
     project = project_detail(pk=pk, user=request.user)
     if project is None:

@@ -65,21 +65,6 @@ def conversation_ids(*, project_ids: list[int], freelancer: User | None = None) 
     return {(c.project_id, c.freelancer_id): c.pk for c in conversations.only("id", "project_id", "freelancer_id")}
 
 
-def _unread_for(user: User) -> Q:
-    """Messages the user has not read: from the other side, newer than the user's read mark."""
-    as_freelancer = Q(conversation__freelancer=user) & Q(
-        created_at__gt=Coalesce(F("conversation__freelancer_read_at"), Value(NEVER), output_field=DateTimeField())
-    )
-    as_employer = Q(conversation__project__owner=user) & Q(
-        created_at__gt=Coalesce(F("conversation__employer_read_at"), Value(NEVER), output_field=DateTimeField())
-    )
-    return (as_freelancer | as_employer) & ~Q(sender=user)
-
-
-def unread_total(*, user: User) -> int:
-    return Message.objects.filter(_unread_for(user)).count()
-
-
 def conversations_for(*, user: User) -> QuerySet:
     """The user's conversations, most recent first, each with `unread` (a count)."""
     return (

@@ -20,6 +20,7 @@ from marketplace.uploads import atomic_with_file_cleanup, clean_attachment
 from notifications.models import Notification
 from notifications.services import email_wanted, notify
 from projects.models import Project
+from proposals import poll
 from proposals.models import Conversation, Message, Proposal, ProposalRevision
 
 MAX_PROPOSAL_AMOUNT = Decimal("100000000000")  # 100 billion in any currency: a typo, not a bid
@@ -202,6 +203,7 @@ def message_send(*, conversation: Conversation, sender: User, body: str, attachm
         if side:
             updates[f"{side}_read_at"] = message.created_at
         Conversation.objects.filter(pk=conversation.pk).update(**updates)
+        poll.message_posted(message)
         return message
 
     return atomic_with_file_cleanup(send)

@@ -13,6 +13,7 @@ from marketplace.errors import DomainError, NotAllowed
 from marketplace.storage import private_file_response
 from marketplace.views_helpers import run_action
 from projects.models import Project
+from proposals import poll
 from proposals.forms import MessageForm, PhasingCommentForm, ProposalForm, phase_formset
 from proposals.models import Conversation, Message, Proposal
 from proposals.selectors import (
@@ -191,6 +192,9 @@ def conversation_poll(request, pk: int):
     new = messages_after(conversation=conversation, after=int(after) if after.isdigit() else 0)
     if new:
         conversation_mark_read(conversation=conversation, user=request.user)
+    if conversation_can_write(conversation=conversation, user=request.user):
+        # The next polls of this thread are answered by IdleChatPollMiddleware until something is said.
+        poll.remember(conversation, conversation.messages.order_by("-pk").values_list("pk", flat=True).first() or 0)
     return render(request, "proposals/_messages.html", {"page": new, "conversation": conversation})
 
 

@@ -262,3 +262,32 @@ def test_staff_read_a_conversation_without_a_form_to_write_in_it(client, world):
     client.force_login(world["users"]["employer"])
     page = client.get(reverse("conversation_detail", args=[world["conversation"].pk])).content.decode()
     assert reverse("message_create", args=[world["conversation"].pk]) in page
+
+
+@pytest.mark.django_db
+def test_an_idle_chats_poll_costs_no_query_and_a_new_message_still_arrives(client, world, django_assert_num_queries):
+    client = _client_for(client, world, "bidder")
+    url = reverse("conversation_poll", args=[world["conversation"].pk])
+    first = world["message"].pk
+    assert client.get(url, {"after": 10**9}).status_code == 200  # a made-up "after" stores nothing of its own
+    assert client.get(url, {"after": first}).status_code == 200  # the view reads the thread and fills the cache
+    with django_assert_num_queries(0):
+        idle = client.get(url, {"after": first})
+    assert idle.status_code == 200 and idle.content == b""
+    assert "no-store" in idle["Cache-Control"]
+
+    message_send(conversation=world["conversation"], sender=world["users"]["employer"], body="Are you there?")
+    html = client.get(url, {"after": first}).content.decode()
+    assert "Are you there?" in html and "Here is the brief" not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("role", "status"), [("other", 403), ("anonymous", 302), ("staff", 200)])
+def test_only_a_party_gets_an_idle_poll_answered_from_the_cache(client, world, role, status):
+    bidder = _client_for(type(client)(), world, "bidder")
+    url = reverse("conversation_poll", args=[world["conversation"].pk])
+    bidder.get(url, {"after": world["message"].pk})  # the cache knows the thread now
+    response = _client_for(client, world, role).get(url, {"after": world["message"].pk})
+    assert response.status_code == status  # the view answered, with its checks
+    if role == "staff":
+        assert response.content.strip() == b""

@@ -1,0 +1,94 @@
+"""Pages served from the cache stay right: a change shows at once, in both languages, for visitors and for
+signed-in people; each visitor gets their own CSRF token; the count stops at its cap."""
+
+import re
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+
+from accounts.tests.factories import UserFactory
+from projects.services import project_update
+from projects.tests.factories import make_project
+
+pytestmark = pytest.mark.django_db
+
+
+def visitor(language: str) -> Client:
+    client = Client(enforce_csrf_checks=True)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    return client
+
+
+def rename(project, title: str) -> None:
+    project_update(project=project, by=project.owner, skills=list(project.skills.all()), title=title)
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_a_visitor_gets_the_listing_from_the_cache_and_sees_a_change_at_once(language, django_assert_num_queries):
+    project = make_project(title="Logo for a bakery", description="Bread, cakes and a shop sign.")
+    client = visitor(language)
+    listing, detail = reverse("project_list"), reverse("project_detail", args=[project.pk])
+    assert "Logo for a bakery" in client.get(listing).content.decode()
+    assert "Logo for a bakery" in client.get(detail).content.decode()
+    with django_assert_num_queries(0):  # served from the cache: the database is not asked
+        assert "Logo for a bakery" in client.get(listing).content.decode()
+        assert "Logo for a bakery" in client.get(detail).content.decode()
+
+    rename(project, "Menu design for a bakery")
+
+    for path in (listing, detail):
+        html = client.get(path).content.decode()
+        assert "Menu design for a bakery" in html
+        assert "Logo for a bakery" not in html
+        assert f'lang="{language}"' in html
+
+
+def test_a_signed_in_freelancer_sees_a_change_to_a_cached_listing_at_once(client):
+    project = make_project(title="Translate a catalogue", description="Forty pages, English to Persian.")
+    client.force_login(UserFactory())
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "Translate a catalogue" in client.get(reverse("project_list")).content.decode()
+    rename(project, "Translate a brochure")
+    html = client.get(reverse("project_list")).content.decode()
+    assert "Translate a brochure" in html
+    assert "Translate a catalogue" not in html
+    make_project(title="A new project appears")
+    assert "A new project appears" in client.get(reverse("project_list")).content.decode()
+
+
+def test_each_visitor_gets_their_own_csrf_token_in_a_cached_page():
+    make_project()
+    first, second = visitor("en"), visitor("en")
+    tokens = []
+    for client in (first, second):
+        response = client.get(reverse("project_list"))
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.content.decode()).group(1)
+        assert settings.CSRF_COOKIE_NAME in response.cookies
+        tokens.append(token)
+        # The language switch of the cached page works with the token it carries.
+        switched = client.post(reverse("set_language"), {"language": "fa", "next": "/", "csrfmiddlewaretoken": token})
+        assert switched.status_code == 302
+    assert "csrf-token-of-this-visitor" not in response.content.decode()
+    assert tokens[0] != tokens[1]
+
+
+def test_a_visitor_with_a_message_waiting_gets_the_page_rendered_for_them(client):
+    make_project()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    client.get(reverse("project_list"))  # cached now
+    client.cookies["messages"] = "x"  # a flash message in a cookie: the page shows it, so it is not shared
+    response = client.get(reverse("project_list"))
+    assert response.status_code == 200
+    assert "csrf-token-of-this-visitor" not in response.content.decode()
+
+
+@pytest.mark.parametrize(("cap", "shown"), [(3, "More than 3 projects open for proposals"), (10, "5 projects open")])
+def test_the_count_stops_at_its_cap(settings, cap, shown):
+    settings.PROJECT_LIST_COUNT_CAP = cap
+    for number in range(5):
+        make_project(title=f"Project {number}")
+    html = visitor("en").get(reverse("project_list")).content.decode()
+    assert shown in html
+    assert html.count('class="card project-card"') == min(cap, 5)  # the listing stops at the cap too
