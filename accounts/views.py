@@ -28,6 +28,7 @@ from accounts.services import (
     resume_entry_delete,
 )
 from marketplace.errors import DomainError
+from marketplace.pagecache import visitor_cache
 from marketplace.storage import private_file_response
 from marketplace.views_helpers import run_action
 from projects.selectors import categories_with_skills
@@ -177,6 +178,7 @@ def portfolio_delete(request, pk: int):
     )
 
 
+@visitor_cache
 def profile_public_view(request, username: str):
     member = profile_public(username=username)
     if member is None:

@@ -19,6 +19,7 @@ from random import Random
 from bench.search_bench import ranked_vocabulary, zipf_cumulative_weights
 
 SEED = 42
+BATCH = 50_000  # projects generated, then copied, at a time: memory stays flat at any size
 PASSWORD = "x-Bench-pass-1"  # noqa: S105 — the bench's throwaway accounts, on a scratch database
 
 
@@ -138,82 +139,85 @@ def fill(projects: int) -> dict:
             ),
         )
 
-        project_rows, skill_links, proposal_rows, conversation_rows, message_rows = [], [], [], [], []
-        contract_rows, milestone_rows = [], []
         proposal_id = conversation_id = message_id = contract_id = 0
-        for pk in range(1, projects + 1):
-            title = words(3, 8)[:120]
-            description = words(30, 80) + "."
-            category, skill_ids = rng.choice(categories)
-            budget_min = Decimal(rng.randint(5, 500) * 100_000)
-            budget_max = budget_min * rng.choice((1, 1, 2, 3, 4))
-            roll = rng.random()
-            status = (
-                Project.Status.OPEN if roll < 0.85
-                else Project.Status.DRAFT if roll < 0.90
-                else Project.Status.CLOSED if roll < 0.94
-                else Project.Status.IN_PROGRESS if roll < 0.98
-                else Project.Status.COMPLETED
-            )  # fmt: skip
-            published = (
-                None if status == Project.Status.DRAFT else now - timedelta(seconds=rng.randint(60, 365 * 86400))
-            )
-            bids = 0 if status == Project.Status.DRAFT else rng.randint(0, 4)
-            bidders = rng.sample(freelancer_ids, bids)
-            for number, freelancer in enumerate(bidders):
-                proposal_id += 1
-                selected = number == 0 and status in (Project.Status.IN_PROGRESS, Project.Status.COMPLETED)
-                proposal_rows.append(
-                    {"id": proposal_id, "project_id": pk, "freelancer_id": freelancer,
-                     "amount": budget_min, "delivery_days": rng.randint(1, 60), "cover_letter": words(15, 40),
-                     "status": Proposal.Status.SELECTED if selected else Proposal.Status.SENT,
-                     "created_at": published, "updated_at": published}
+        for start in range(1, projects + 1, BATCH):
+            project_rows, skill_links, proposal_rows, conversation_rows, message_rows = [], [], [], [], []
+            contract_rows, milestone_rows = [], []
+            for pk in range(start, min(start + BATCH, projects + 1)):
+                title = words(3, 8)[:120]
+                description = words(30, 80) + "."
+                category, skill_ids = rng.choice(categories)
+                budget_min = Decimal(rng.randint(5, 500) * 100_000)
+                budget_max = budget_min * rng.choice((1, 1, 2, 3, 4))
+                roll = rng.random()
+                status = (
+                    Project.Status.OPEN if roll < 0.85
+                    else Project.Status.DRAFT if roll < 0.90
+                    else Project.Status.CLOSED if roll < 0.94
+                    else Project.Status.IN_PROGRESS if roll < 0.98
+                    else Project.Status.COMPLETED
                 )  # fmt: skip
-                if selected:
-                    contract_id += 1
-                    done = status == Project.Status.COMPLETED
-                    contract_rows.append(
-                        {"id": contract_id, "project_id": pk, "proposal_id": proposal_id,
-                         "employer_id": 1 + pk % employers, "freelancer_id": freelancer, "currency": "IRT",
-                         "status": Contract.Status.COMPLETED if done else Contract.Status.ACTIVE,
-                         "created_at": published, "accepted_at": published, "closed_at": now if done else None}
+                published = (
+                    None if status == Project.Status.DRAFT else now - timedelta(seconds=rng.randint(60, 365 * 86400))
+                )
+                bids = 0 if status == Project.Status.DRAFT else rng.randint(0, 4)
+                bidders = rng.sample(freelancer_ids, bids)
+                for number, freelancer in enumerate(bidders):
+                    proposal_id += 1
+                    selected = number == 0 and status in (Project.Status.IN_PROGRESS, Project.Status.COMPLETED)
+                    proposal_rows.append(
+                        {"id": proposal_id, "project_id": pk, "freelancer_id": freelancer,
+                         "amount": budget_min, "delivery_days": rng.randint(1, 60), "cover_letter": words(15, 40),
+                         "status": Proposal.Status.SELECTED if selected else Proposal.Status.SENT,
+                         "created_at": published, "updated_at": published}
                     )  # fmt: skip
-                    milestone_rows.append(
-                        {"id": contract_id, "contract_id": contract_id, "number": 1, "title": title[:200],
-                         "amount": budget_min, "upfront_share": Decimal(1),
-                         "funded": budget_min, "released": budget_min if done else 0,
-                         "status": Milestone.Status.COMPLETED if done else Milestone.Status.FUNDED}
-                    )  # fmt: skip
-                if number == 0 and pk % 4 == 0:
-                    conversation_id += 1
-                    conversation_rows.append(
-                        {"id": conversation_id, "project_id": pk, "freelancer_id": freelancer,
-                         "created_at": published, "last_message_at": published}
-                    )  # fmt: skip
-                    for sender in (freelancer, 1 + pk % employers):
-                        message_id += 1
-                        message_rows.append(
-                            {"id": message_id, "conversation_id": conversation_id, "sender_id": sender,
-                             "body": words(5, 20), "created_at": published}
+                    if selected:
+                        contract_id += 1
+                        done = status == Project.Status.COMPLETED
+                        contract_rows.append(
+                            {"id": contract_id, "project_id": pk, "proposal_id": proposal_id,
+                             "employer_id": 1 + pk % employers, "freelancer_id": freelancer, "currency": "IRT",
+                             "status": Contract.Status.COMPLETED if done else Contract.Status.ACTIVE,
+                             "created_at": published, "accepted_at": published, "closed_at": now if done else None}
                         )  # fmt: skip
-            project_rows.append(
-                {"id": pk, "owner_id": 1 + pk % employers, "title": title, "description": description,
-                 "category_id": category, "currency": "IRT", "budget_min": budget_min, "budget_max": budget_max,
-                 "duration_days": rng.randint(1, 120), "status": status, "published_at": published,
-                 "kind": rng.choice((Project.Kind.SINGLE, Project.Kind.PHASED)), "proposal_count": bids,
-                 "search_document": normalize(f"{title} {description}"), "created_at": published or now,
-                 "updated_at": published or now}
-            )  # fmt: skip
-            skill_links += [(pk, skill) for skill in rng.sample(skill_ids, min(rng.randint(1, 5), len(skill_ids)))]
-        counts["projects"] = copy_rows(Project, project_rows)
-        counts["project skills"] = copy_links(
-            Project.skills.through._meta.db_table, ("project_id", "skill_id"), skill_links
-        )
-        counts["proposals"] = copy_rows(Proposal, proposal_rows)
-        counts["conversations"] = copy_rows(Conversation, conversation_rows)
-        counts["messages"] = copy_rows(Message, message_rows)
-        counts["contracts"] = copy_rows(Contract, contract_rows)
-        counts["milestones"] = copy_rows(Milestone, milestone_rows)
+                        milestone_rows.append(
+                            {"id": contract_id, "contract_id": contract_id, "number": 1, "title": title[:200],
+                             "amount": budget_min, "upfront_share": Decimal(1),
+                             "funded": budget_min, "released": budget_min if done else 0,
+                             "status": Milestone.Status.COMPLETED if done else Milestone.Status.FUNDED}
+                        )  # fmt: skip
+                    if number == 0 and pk % 4 == 0:
+                        conversation_id += 1
+                        conversation_rows.append(
+                            {"id": conversation_id, "project_id": pk, "freelancer_id": freelancer,
+                             "created_at": published, "last_message_at": published}
+                        )  # fmt: skip
+                        for sender in (freelancer, 1 + pk % employers):
+                            message_id += 1
+                            message_rows.append(
+                                {"id": message_id, "conversation_id": conversation_id, "sender_id": sender,
+                                 "body": words(5, 20), "created_at": published}
+                            )  # fmt: skip
+                project_rows.append(
+                    {"id": pk, "owner_id": 1 + pk % employers, "title": title, "description": description,
+                     "category_id": category, "currency": "IRT", "budget_min": budget_min, "budget_max": budget_max,
+                     "duration_days": rng.randint(1, 120), "status": status, "published_at": published,
+                     "kind": rng.choice((Project.Kind.SINGLE, Project.Kind.PHASED)), "proposal_count": bids,
+                     "search_document": normalize(f"{title} {description}"), "created_at": published or now,
+                     "updated_at": published or now}
+                )  # fmt: skip
+                skill_links += [(pk, skill) for skill in rng.sample(skill_ids, min(rng.randint(1, 5), len(skill_ids)))]
+            for name, model, rows in [
+                ("projects", Project, project_rows),
+                ("proposals", Proposal, proposal_rows),
+                ("conversations", Conversation, conversation_rows),
+                ("messages", Message, message_rows),
+                ("contracts", Contract, contract_rows),
+                ("milestones", Milestone, milestone_rows),
+            ]:
+                counts[name] = counts.get(name, 0) + copy_rows(model, rows)
+            links = copy_links(Project.skills.through._meta.db_table, ("project_id", "skill_id"), skill_links)
+            counts["project skills"] = counts.get("project skills", 0) + links
         models = [User, Profile, Project, Proposal, Conversation, Message, Contract, Milestone]
         with connection.cursor() as cursor:
             for statement in connection.ops.sequence_reset_sql(no_style(), models):

@@ -17,7 +17,9 @@ and `wrk` (apt-get install wrk). For each size it:
    for a common and a rare word, a filtered listing, page 50, a search with a different word every request (what a
    crawler does: nothing cached), a project page, a public profile, the workspace of a phased contract and the chat
    poll (signed in as its parties);
-4. with --plans, prints the EXPLAIN ANALYZE of each page's slowest SQL statement, with the cache empty.
+4. with --plans, prints the EXPLAIN ANALYZE of each page's slowest SQL statement, with the cache empty; with
+   --profile, where each page's time goes (cProfile over 50 requests in this process, the cache warm): waiting on
+   PostgreSQL, waiting on Redis, building SQL (the ORM), templates, and the rest (middlewares, the view).
 
 At the end: each page's median at every size, and how it grew from the smallest size to the largest; then the
 ledger benchmark (bench/ledger_bench.py: postings from separate processes against pgbench in the same run).
@@ -66,6 +68,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=3, help="gunicorn's sync workers (default 3)")
     parser.add_argument("--skip-ledger", action="store_true", help="leave out bench/ledger_bench.py")
     parser.add_argument("--plans", action="store_true", help="print each page's slowest SQL plan at each size")
+    parser.add_argument(
+        "--profile", action="store_true", help="print where each page's time goes, in the benchmark's process"
+    )
     return parser.parse_args()
 
 
@@ -251,6 +256,17 @@ def check(site: Site, path: str, cookie: str) -> None:
             raise SystemExit(f"{path} answered {response.status} at {response.url}")
 
 
+def settle(site: Site) -> None:
+    """Wait until the workers have finished what the last run left queued (the bare view answers at once)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        started = time.perf_counter()
+        check(site, "/bench/bare/", "")
+        if time.perf_counter() - started < 0.05:
+            return
+        time.sleep(0.2)
+
+
 def wrk(site: Site, path: str, cookie: str, args: argparse.Namespace, script: Path | None = None) -> dict:
     command = [
         "wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "--latency", "--timeout", "10s",
@@ -260,6 +276,7 @@ def wrk(site: Site, path: str, cookie: str, args: argparse.Namespace, script: Pa
         command += ["-H", f"Cookie: {cookie}"]
     if script:
         command += ["-s", str(script)]
+    settle(site)
     output = subprocess.run([*command, site.base + path], capture_output=True, text=True, check=True).stdout
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     errors = re.search(r"Socket errors: (.*)", output)
@@ -305,6 +322,44 @@ def slowest_plan(path: str, cookie: str) -> tuple[float, list[str]]:
     return worst
 
 
+PROFILE_BUCKETS = [  # (name, what a function's file path contains), first match wins
+    ("PostgreSQL", ("psycopg",)),
+    ("Redis", ("redis", "django_redis")),
+    ("ORM", ("django/db/",)),
+    ("templates", ("django/template", "templatetags", "django/forms", "django/utils/html", "django/utils/formats")),
+    ("translation", ("django/utils/translation",)),
+]
+
+
+def profile(path: str, cookie: str, requests: int = 50) -> dict:
+    """Seconds per request by bucket (PROFILE_BUCKETS, else "the rest"), from cProfile's own times."""
+    import cProfile
+    import pstats
+
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    if cookie:
+        name, value = cookie.split("=", 1)
+        client.cookies[name] = value
+    for _ in range(5):
+        assert client.get(path, secure=True).status_code == 200
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    for _ in range(requests):
+        client.get(path, secure=True)
+    profiler.disable()
+    wall = (time.perf_counter() - started) / requests
+    buckets = {name: 0.0 for name, _ in PROFILE_BUCKETS} | {"the rest": 0.0}
+    for (filename, _line, _function), (_calls, _primitive, own, _cumulative, _callers) in pstats.Stats(
+        profiler
+    ).stats.items():
+        bucket = next((name for name, parts in PROFILE_BUCKETS if any(p in filename for p in parts)), "the rest")
+        buckets[bucket] += own / requests
+    return {"wall": wall, **buckets}
+
+
 def measure(projects: int, env: dict, run_dir: Path, args: argparse.Namespace) -> dict:
     print(f"\n{'=' * 100}\n{projects:,} projects")
     counts = fresh_database(projects)
@@ -345,6 +400,13 @@ def measure(projects: int, env: dict, run_dir: Path, args: argparse.Namespace) -
             f"{ratio:>8.3f}  {verdict}"
         )
         result["ratio"] = ratio
+    if args.profile:
+        print("\n  where a request's time goes, ms (cProfile in this process, cache warm; profiling slows it down):")
+        names = [name for name, _ in PROFILE_BUCKETS] + ["the rest"]
+        print(f"  {'request':<34} {'total':>7}" + "".join(f"{name:>12}" for name in names))
+        for name, path, cookie in [*pages, ("bare Django view", "/bench/bare/", "")]:
+            spent = profile(path, cookie)
+            print(f"  {name:<34} {spent['wall'] * 1000:>7.2f}" + "".join(f"{spent[n] * 1000:>12.2f}" for n in names))
     if args.plans:
         print("\n  the slowest SQL statement of each page, cache empty (EXPLAIN ANALYZE):")
         for name, path, cookie in pages:

@@ -1,12 +1,13 @@
 """Pages that are the same for every visitor, rendered once and served from the cache.
 
 A visitor (not signed in, nothing pending for them in the messages framework) sees the same home page, Active
-projects listing and project page as every other visitor in their language. `visitor_cache` stores the rendered
-page under the language, the full path and the current version of the public data, and serves it from the cache
-until that version changes or PUBLIC_PAGE_CACHE_SECONDS pass. The version changes (`public_data_changed`) when
-anything those pages show is saved or deleted: a project, its skills or attachments, a category or skill, a
-profile, a review (the employer's rating). So a change shows at once, and the timeout bounds what no signal sees
-(the relative times, "3 minutes ago").
+projects listing, project page and public profile as every other visitor in their language. `visitor_cache`
+stores the rendered page under the language, the full path and the current version of the public data, and serves
+it from the cache until that version changes or PUBLIC_PAGE_CACHE_SECONDS pass. The version changes
+(`public_data_changed`) when anything those pages show is saved or deleted: a project (its status follows its
+contracts), its skills or attachments, a category or skill, a user, a profile and what it lists, a review (the
+ratings). So a change shows at once, and the timeout bounds what no signal sees (the relative times, "3 minutes
+ago").
 
 The one part of such a page that is each visitor's own is the CSRF token of the language switch (and of htmx's
 header). The page is rendered with a placeholder in its place (the `csrf_placeholder` context processor) and the
@@ -40,9 +41,11 @@ def public_version() -> int:
     return version
 
 
-def public_data_changed(**_kwargs) -> None:
+def public_data_changed(update_fields=None, **_kwargs) -> None:
     """Every cached public page and fragment is stale from now on, and again when the change commits: a page
     rendered from the old rows between the two is stored under a version nobody asks for any more."""
+    if update_fields is not None and set(update_fields) <= UNSHOWN_FIELDS:
+        return
     _bump()
     transaction.on_commit(_bump)
 
@@ -123,7 +126,14 @@ PUBLIC_MODELS = [
     "projects.ProjectAttachment",
     "projects.Category",
     "projects.Skill",
+    "accounts.User",
     "accounts.Profile",
+    "accounts.WorkExperience",
+    "accounts.Education",
+    "accounts.PortfolioItem",
+    "accounts.PortfolioImage",
     "reviews.Review",
 ]
-PUBLIC_M2M = [("projects.Project", "skills")]
+PUBLIC_M2M = [("projects.Project", "skills"), ("accounts.Profile", "skills")]
+# Saves that change nothing a public page shows (every sign-in saves last_login).
+UNSHOWN_FIELDS = {"last_login"}

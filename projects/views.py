@@ -60,6 +60,7 @@ def project_list(request):
             "selected_skills": SimpleLazyObject(lambda: {skill.slug for skill in form.filters().skills}),
             "query_string": query.urlencode(),
             "listing_key": request.get_full_path(),
+            "skills_key": ",".join(sorted(request.GET.getlist("skills"))),
             "count_cap": settings.PROJECT_LIST_COUNT_CAP,
             **public_fragment_context(),
         },

@@ -92,3 +92,21 @@ def test_the_count_stops_at_its_cap(settings, cap, shown):
     html = visitor("en").get(reverse("project_list")).content.decode()
     assert shown in html
     assert html.count('class="card project-card"') == min(cap, 5)  # the listing stops at the cap too
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_a_visitor_sees_a_changed_public_profile_at_once(language, django_assert_num_queries):
+    member = UserFactory(username="nasrin")
+    member.profile.headline = "Illustrator"
+    member.profile.save()
+    client, url = visitor(language), reverse("profile_public", args=["nasrin"])
+    assert "Illustrator" in client.get(url).content.decode()
+    with django_assert_num_queries(0):
+        assert "Illustrator" in client.get(url).content.decode()
+    member.profile.headline = "Illustrator and animator"
+    member.profile.save()
+    assert "Illustrator and animator" in client.get(url).content.decode()
+    member.last_login = member.date_joined  # a sign-in saves last_login: nothing shown changes, nothing is replaced
+    member.save(update_fields=["last_login"])
+    with django_assert_num_queries(0):
+        assert client.get(url).status_code == 200
