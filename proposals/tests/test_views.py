@@ -291,3 +291,14 @@ def test_only_a_party_gets_an_idle_poll_answered_from_the_cache(client, world, r
     assert response.status_code == status  # the view answered, with its checks
     if role == "staff":
         assert response.content.strip() == b""
+
+
+@pytest.mark.django_db
+def test_the_menu_counts_the_employers_unread_messages_too(client, world):
+    employer = _client_for(client, world, "employer")
+    assert 'data-testid="unread-total"' not in employer.get(reverse("conversation_list")).content.decode()
+    for body in ("Hello", "Any news?"):
+        message_send(conversation=world["conversation"], sender=world["users"]["bidder"], body=body)
+    assert 'data-testid="unread-total">2<' in employer.get(reverse("conversation_list")).content.decode()
+    employer.get(reverse("conversation_detail", args=[world["conversation"].pk]))  # read
+    assert 'data-testid="unread-total"' not in employer.get(reverse("conversation_list")).content.decode()
