@@ -30,10 +30,12 @@ run: install
 	@echo "Open http://127.0.0.1:8000 (Ctrl-C stops the site, the worker and beat)"
 	$(BIN)/honcho -f Procfile start
 
-## Install the dev tools and run the whole suite (PostgreSQL/Redis/Chromium when they answer).
+## Install the dev tools and run the whole suite (PostgreSQL/Redis/Chromium when they answer), in TEST_WORKERS
+## processes (pytest-xdist; each has its own test database and Redis database; TEST_WORKERS=0: one process).
+TEST_WORKERS ?= 2
 test: install-dev
 	$(PY) manage.py compile_translations
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest --numprocesses $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -35,6 +35,22 @@ if SERVICES["postgresql"]:
     os.environ["DATABASE_URL"] = _database_url
 elif os.environ.get("DATABASE_URL", "").startswith("postgres"):
     del os.environ["DATABASE_URL"]
+
+
+def _worker_redis_url(url: str, worker: str) -> str:
+    """Each pytest-xdist worker (gw0, gw1, ...) gets a Redis database of its own, since a test empties its database
+    and a Celery worker consumes from it: REDIS_URL's for gw0, then the next ones up, or down once past 15."""
+    parts = urlparse(url)
+    base = int(parts.path.strip("/") or 0)
+    index = int(worker.removeprefix("gw"))
+    number = base + index if base + index <= 15 else base - index
+    if not 0 <= number <= 15:
+        raise RuntimeError(f"no Redis database left for xdist worker {worker} (REDIS_URL {url})")
+    return parts._replace(path=f"/{number}").geturl()
+
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    _redis_url = _worker_redis_url(_redis_url, os.environ["PYTEST_XDIST_WORKER"])
 if SERVICES["redis"]:
     os.environ["REDIS_URL"] = _redis_url
 else:

@@ -111,7 +111,15 @@ def axe_script() -> str:
         with tarfile.open(fileobj=io.BytesIO(tarball)) as archive:
             script = archive.extractfile("package/axe.min.js").read()
         target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(".partial")
+        # Written aside and renamed: two test processes (pytest-xdist workers) may fetch it at once.
+        partial = target.with_suffix(f".{os.getpid()}.partial")
         partial.write_bytes(script)
         partial.replace(target)
     return target.read_text()
+
+
+def queries_beyond_the_cache(captured) -> list[str]:
+    """The SQL of a CaptureQueriesContext, less the database cache's own statements: without Redis (development,
+    `make test` without services) the cache is a table, and reading a cached page is a query on it."""
+    table = settings.CACHES.get("db", settings.CACHES["default"]).get("LOCATION", "cache_table")
+    return [query["sql"] for query in captured.captured_queries if table not in query["sql"]]

@@ -149,6 +149,7 @@ def test_a_task_queued_by_a_request_carries_the_requests_id(redis_url):
     assert [h.get("request_id") for h in deliveries] == ["nginx-request-0001"]
 
 
+@pytest.mark.django_db  # the home page is served from the cache, a table when Redis is absent
 def test_a_forged_request_id_is_replaced_and_a_good_one_kept():
     for forged in ("<script>", "bad id\nwith newline", "x" * 200):
         answer = Client().get("/", HTTP_X_REQUEST_ID=forged)
