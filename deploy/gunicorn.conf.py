@@ -10,8 +10,11 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))  # a 200 MB upload from nginx's buffer takes seconds
 graceful_timeout = 30
-max_requests = 2000  # recycle workers now and then; jitter keeps them from restarting together
-max_requests_jitter = 200
+# Recycle workers now and then (a slow leak cannot grow for ever); jitter keeps them from restarting together. Each
+# restart imports the site again (about a second of CPU): at 2,000 a busy worker restarted every few seconds, which
+# bench/load_bench.py measured as a quarter of the machine.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
+max_requests_jitter = max_requests // 10
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108 — gunicorn's heartbeat files, in RAM
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"

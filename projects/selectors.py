@@ -110,8 +110,9 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        """The number of rows, or cap + 1 if there are more than cap (one COUNT over a LIMIT)."""
-        return self.object_list[: self.cap + 1].count()
+        """The number of rows, or cap + 1 if there are more than cap: one COUNT over a LIMIT, without the order (any
+        cap + 1 rows will do), so PostgreSQL stops at the cap + 1st match instead of sorting every match."""
+        return self.object_list.order_by()[: self.cap + 1].count()
 
     @property
     def capped(self) -> bool:
