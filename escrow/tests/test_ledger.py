@@ -1,9 +1,12 @@
+from datetime import UTC, datetime
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -95,6 +98,44 @@ def test_a_key_reused_for_another_kind_of_movement_is_an_error():
 
 
 @pytest.mark.django_db
+def test_a_posting_writes_what_the_orm_would_and_returns_the_stored_transaction():
+    employer, freelancer = UserFactory(), UserFactory()
+    _deposit(employer, "1000000")
+    escrow = escrow_account("escrow:fields", "IRT")
+    post_funding(payer=employer, escrow=escrow, amount=Decimal("1000000"), key="fund:fields")
+    stopped = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    with mock.patch.object(timezone, "now", return_value=stopped):
+        posted = post_release(
+            escrow=escrow, freelancer=freelancer, amount=Decimal("1000000"), key="release:fields", actor=employer,
+            memo="m" * 300,
+        )  # fmt: skip
+    stored = Transaction.objects.get(pk=posted.pk)
+    assert (stored.kind, stored.idempotency_key, stored.memo, stored.actor, stored.created_at) == (
+        "release", "release:fields", "m" * 255, employer, stopped,
+    )  # fmt: skip
+    assert (posted.kind, posted.memo, posted.actor, posted.created_at) == ("release", "m" * 255, employer, stopped)
+    # The entries in the order of the legs, each in its account's currency.
+    assert list(stored.entries.order_by("pk").values_list("account_id", "amount", "currency")) == [
+        (escrow.pk, Decimal("-1000000"), "IRT"),
+        (wallet_of(freelancer).pk, Decimal("900000"), "IRT"),
+        (revenue_account().pk, Decimal("100000"), "IRT"),
+    ]
+    assert ledger_check().clean
+
+
+@pytest.mark.django_db
+def test_an_account_is_made_once_on_first_use_with_its_kind_and_owner():
+    user = UserFactory()
+    wallet = wallet_of(user, "USD")
+    assert (wallet.kind, wallet.owner, wallet.key, wallet.currency, wallet.balance) == (
+        "wallet", user, f"wallet:{user.pk}", "USD", 0,
+    )  # fmt: skip
+    assert wallet_of(user, "USD").pk == wallet.pk
+    assert wallet_of(user, "IRT").pk != wallet.pk
+    assert Account.objects.filter(key=f"wallet:{user.pk}").count() == 2
+
+
+@pytest.mark.django_db
 def test_overdrawing_a_wallet_is_refused_and_writes_nothing():
     user = UserFactory()
     _deposit(user, "1000")
@@ -155,6 +196,19 @@ def test_a_raw_unbalanced_insert_fails_at_commit(require_postgres):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_the_posting_function_cannot_commit_an_unbalanced_transaction_either(require_postgres):
+    account = wallet_of(UserFactory())
+    with pytest.raises(IntegrityError, match="unbalanced"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ledger_post('deposit', 'raw-fn', '', now(), NULL, NULL, NULL, NULL, %s::bigint[], %s::varchar[],"
+            " %s::varchar[], %s::numeric[], %s::varchar[])",
+            [[account.pk], [account.key], [account.currency], [Decimal("100")], [str(k) for k in Account.NON_NEGATIVE]],
+        )
+    assert not Transaction.objects.filter(idempotency_key="raw-fn").exists()
+    assert _balance(account) == 0
+
+
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     "statement",
     [
@@ -207,6 +261,57 @@ def test_ten_concurrent_withdrawals_of_sixty_percent_exactly_one_succeeds(requir
     refused = [o for o in outcomes if isinstance(o, InsufficientFunds)]
     assert len(succeeded) == 1 and len(refused) == 9, outcomes
     assert _balance(wallet_of(user)) == 400000
+    assert ledger_check().clean
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_overdraft_is_refused_alone_and_inside_a_transaction_that_goes_on(require_postgres):
+    user = UserFactory()
+    _deposit(user, "1000")
+    escrow = escrow_account("escrow:over", "IRT")
+    # Outside a transaction the posting is one statement, its own transaction: refused, it leaves nothing.
+    with pytest.raises(InsufficientFunds):
+        post_funding(payer=user, escrow=escrow, amount=Decimal("1001"), key="over:alone")
+    # Inside one it is a savepoint: the refusal leaves the caller's transaction usable, and what follows commits.
+    with transaction.atomic():
+        with pytest.raises(InsufficientFunds):
+            post_funding(payer=user, escrow=escrow, amount=Decimal("1001"), key="over:inside")
+        post_funding(payer=user, escrow=escrow, amount=Decimal("400"), key="over:then")
+    assert not Transaction.objects.filter(idempotency_key__in=["over:alone", "over:inside"]).exists()
+    assert (_balance(wallet_of(user)), _balance(escrow)) == (600, 400)
+    assert ledger_check().clean
+
+
+@pytest.mark.django_db(transaction=True)
+def test_postings_that_list_the_same_accounts_in_opposite_orders_do_not_deadlock(require_postgres):
+    first, second = UserFactory(), UserFactory()
+    _deposit(first, "1000000")
+    _deposit(second, "1000000")
+    wallets = [wallet_of(first), wallet_of(second)]
+    count = iter(range(1000))
+
+    def move():
+        n = next(count)
+        payer, payee = (wallets[0], wallets[1]) if n % 2 else (wallets[1], wallets[0])
+        return ledger_post(
+            kind="bonus", idempotency_key=f"swap:{n}", legs=[Leg(payer, Decimal(-100)), Leg(payee, Decimal(100))]
+        )
+
+    outcomes = run_in_threads(20, move)
+    assert all(isinstance(outcome, Transaction) for outcome in outcomes), outcomes
+    assert (_balance(wallets[0]), _balance(wallets[1])) == (1000000, 1000000)  # ten each way
+    assert ledger_check().clean
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_postings_to_a_new_wallet_make_one_account(require_postgres):
+    user = UserFactory()
+    count = iter(range(1000))
+    outcomes = run_in_threads(20, lambda: _deposit(user, "1000", key=f"first:{next(count)}"))
+    assert all(isinstance(outcome, Transaction) for outcome in outcomes), outcomes
+    wallet = Account.objects.get(key=f"wallet:{user.pk}", currency="IRT")
+    assert (wallet.kind, wallet.owner, wallet.balance) == ("wallet", user, 20000)
+    assert Account.objects.filter(key="clearing:sandbox").count() == 1
     assert ledger_check().clean
 
 
