@@ -294,18 +294,25 @@ def _ms(text: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60_000}[unit]
 
 
-def slowest_plan(path: str, cookie: str) -> tuple[float, list[str]]:
-    """The EXPLAIN ANALYZE of the slowest statement the page sends with an empty cache."""
-    from django.core.cache import cache
-    from django.db import connection
+def signed_client(cookie: str):
+    """Django's test client as the site's visitor, or as the user whose session cookie ("name=value") is given."""
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
-    cache.clear()
     client = Client(HTTP_HOST="127.0.0.1")
     if cookie:
         name, value = cookie.split("=", 1)
         client.cookies[name] = value
+    return client
+
+
+def slowest_plan(path: str, cookie: str) -> tuple[float, list[str]]:
+    """The EXPLAIN ANALYZE of the slowest statement the page sends with an empty cache."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cache.clear()
+    client = signed_client(cookie)
     with CaptureQueriesContext(connection) as captured:
         response = client.get(path, secure=True)
     assert response.status_code == 200, (path, response.status_code)
@@ -336,12 +343,7 @@ def profile(path: str, cookie: str, requests: int = 50) -> dict:
     import cProfile
     import pstats
 
-    from django.test import Client
-
-    client = Client(HTTP_HOST="127.0.0.1")
-    if cookie:
-        name, value = cookie.split("=", 1)
-        client.cookies[name] = value
+    client = signed_client(cookie)
     for _ in range(5):
         assert client.get(path, secure=True).status_code == 200
     profiler = cProfile.Profile()

@@ -41,10 +41,12 @@ def public_version() -> int:
     return version
 
 
-def public_data_changed(update_fields=None, **_kwargs) -> None:
+def public_data_changed(update_fields=None, action=None, **_kwargs) -> None:
     """Every cached public page and fragment is stale from now on, and again when the change commits: a page
     rendered from the old rows between the two is stored under a version nobody asks for any more."""
     if update_fields is not None and set(update_fields) <= UNSHOWN_FIELDS:
+        return
+    if action is not None and not action.startswith("post_"):  # m2m_changed: once the links have changed
         return
     _bump()
     transaction.on_commit(_bump)
