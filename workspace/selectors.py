@@ -76,6 +76,20 @@ def contract_budget(*, contract: Contract) -> Budget:
     return _budget(Milestone.objects.filter(contract=contract))
 
 
+def milestones_budget(milestones) -> Budget:
+    """contract_budget from milestones already loaded (the workspace's prefetch), without a query: the same sums
+    as _budget_sums, added up in Python."""
+    counted = [m for m in milestones if m.status != Milestone.Status.CANCELLED]
+    return _budget_from(
+        {
+            "total": sum((m.funded if m.status in Milestone.CLOSED else m.amount for m in counted), Decimal(0)),
+            "funded": sum((m.funded for m in counted), Decimal(0)),
+            "released": sum((m.released for m in counted), Decimal(0)),
+            "refunded": sum((m.refunded for m in counted), Decimal(0)),
+        }
+    )
+
+
 @dataclass(frozen=True)
 class HeldInEscrow:
     """One contract's money in escrow now: the In escrow figure of its workspace's budget."""

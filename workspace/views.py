@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -32,7 +33,7 @@ from workspace.forms import (
     UploadForm,
 )
 from workspace.models import Contract, ContractChange, Deliverable, Dispute, Milestone, Offer
-from workspace.selectors import contract_budget, workspace_contract
+from workspace.selectors import milestones_budget, workspace_contract
 from workspace.services import changes, choosing, delivery, disputes, funding, rules, settling
 
 
@@ -62,6 +63,11 @@ def _milestone_of(contract: Contract, request) -> Milestone:
     raise Http404
 
 
+def _lazy(form_class, **kwargs):
+    """A form made when the page first shows it: the page offers only the forms of the actions open now."""
+    return SimpleLazyObject(lambda: form_class(**kwargs))
+
+
 @login_required
 def workspace(request, pk: int):
     contract = _contract_for(request, pk)
@@ -85,7 +91,7 @@ def workspace(request, pk: int):
                 "may_download": rules.refusal("download", user=request.user, milestone=milestone) is None,
                 "late": milestone.is_late(today),
                 "remainder_lapsed": bool(milestone.remainder_due_at and milestone.remainder_due_at <= timezone.now()),
-                "dispute_form": SideDisputeForm(reasons=rules.dispute_reasons(milestone, party)),
+                "dispute_form": _lazy(SideDisputeForm, reasons=rules.dispute_reasons(milestone, party)),
             }
         )
     events = sorted(
@@ -107,16 +113,16 @@ def workspace(request, pk: int):
             "published_reviews": [r for r in reviews if r.published_at],
             "phases": phases,
             "phased": len(phases) > 1 or (phases and phases[0]["milestone"].upfront_share == 1),
-            "budget": contract_budget(contract=contract),
+            "budget": milestones_budget(contract.milestones.all()),
             "events": events,
-            "upload_form": UploadForm(),
-            "answer_form": DisputeAnswerForm(),
-            "revision_form": RevisionForm(),
-            "late_form": LateCancelForm(),
-            "offer_form": OfferForm(),
-            "release_form": PartialReleaseForm(initial={"token": uuid4().hex}),
-            "bonus_form": BonusForm(initial={"token": uuid4().hex}),
-            "change_form": ChangeForm(),
+            "upload_form": _lazy(UploadForm),
+            "answer_form": _lazy(DisputeAnswerForm),
+            "revision_form": _lazy(RevisionForm),
+            "late_form": _lazy(LateCancelForm),
+            "offer_form": _lazy(OfferForm),
+            "release_form": _lazy(PartialReleaseForm, initial={"token": uuid4().hex}),
+            "bonus_form": _lazy(BonusForm, initial={"token": uuid4().hex}),
+            "change_form": _lazy(ChangeForm),
             "contract_operations": rules.contract_operations(contract=contract, user=request.user),
             "open_change": rules.open_change(contract),
             "past_changes": [c for c in contract.changes.all() if c.status != ContractChange.Status.OPEN][:10],

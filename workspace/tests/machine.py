@@ -56,7 +56,7 @@ from escrow.models import Account, Entry, Payment, Transaction
 from marketplace.currency import round_amount
 from marketplace.errors import DomainError
 from workspace.models import Contract, ContractChange, Dispute, Milestone, Offer
-from workspace.selectors import contract_budget
+from workspace.selectors import contract_budget, milestones_budget
 from workspace.services import changes, choosing, clocks, delivery, disputes, funding, rules, settling
 from workspace.tests.factories import contract_in, phased_contract_in, zip_file
 
@@ -751,6 +751,10 @@ class ContractMachine(RuleBasedStateMachine):
         expect(
             min(budget.in_escrow, budget.paid, budget.remaining, budget.refunded) >= 0,
             f"{where}: a negative budget figure: {budget}",
+        )
+        expect(
+            milestones_budget(milestones) == budget,
+            f"{where}: the workspace's budget (from its milestones) {milestones_budget(milestones)} is not {budget}",
         )
         open_milestones = [m for m in milestones if m.is_open]
         open_changes = [c for c in contract.changes.all() if c.status == ContractChange.Status.OPEN]
