@@ -9,8 +9,11 @@ from accounts.models import User
 
 class _WithProfile:
     def get_user(self, user_id):
-        user = User._default_manager.select_related("profile").filter(pk=user_id).first()
-        return user if user is not None and self.user_can_authenticate(user) else None
+        try:  # get(), not first(): no ORDER BY to compile on every request
+            user = User._default_manager.select_related("profile").get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
 
 
 class ModelBackend(_WithProfile, backends.ModelBackend):

@@ -191,6 +191,9 @@ else:
         "data_folder_out": str(_broker_dir),
         "store_processed": False,
     }
+# In each process's memory: template fragments that are the same for everyone in a language and change only with a
+# deployment (the footer), so a page does not ask Redis or the database for them.
+CACHES["process"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "process-fragments"}
 
 # --- Celery -----------------------------------------------------------------------------------------
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
