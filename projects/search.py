@@ -43,3 +43,9 @@ def terms(query: str) -> list[str]:
 def tsquery(query: str) -> str:
     """A PostgreSQL to_tsquery() text matching every word as a prefix. Only \\w characters reach it."""
     return " & ".join(f"{term}:*" for term in terms(query))
+
+
+def sql_literal(text: str) -> str:
+    """`text` as a PostgreSQL string literal to write into a RawSQL: quotes doubled (standard_conforming_strings,
+    PostgreSQL's default), and % doubled for Django's parameter formatting."""
+    return "'" + text.replace("'", "''").replace("%", "%%") + "'"

@@ -535,6 +535,7 @@ http {{
         self.check("nginx answers /health/ to the private network", via_nginx.get("/health/").status == 200)
         self.browser_story()
         self.rate_limits_see_the_real_client()
+        self.searches_are_limited_per_address()
 
     def rate_limits_see_the_real_client(self) -> None:
         """Through nginx, from three loopback addresses: an attacker guessing Reza's password, Reza on the device
@@ -554,6 +555,19 @@ http {{
         self.check("the owner's own device still logs in", owner.login("reza@example.com", DEMO_PASSWORD))
         self.check("another address logs in to another account", client(source="127.0.0.4").login(
             "david@example.com", DEMO_PASSWORD))  # fmt: skip
+
+    def searches_are_limited_per_address(self) -> None:
+        """nginx lets one address start 2 searches a second after a burst of 20 (deploy/nginx/hamkar.conf): a
+        crawler asking 40 new searches at once is refused some, while its plain pages and another address are not."""
+        client = functools.partial(Client, port=self.https_port, tls=True, cafile=self.cert)
+        crawler = client(source="127.0.0.5")
+        answers = [crawler.get(f"/projects/?q=crawl{n}").status for n in range(40)]
+        refused = answers.count(429)
+        self.check(f"through nginx, a crawler's burst of searches is limited ({refused} of 40 refused with 429)",
+                   refused >= 5 and set(answers) <= {200, 429} and answers[:20] == [200] * 20)  # fmt: skip
+        self.check("the crawler's pages without a search still open", crawler.get("/projects/").status == 200)
+        other = client(source="127.0.0.6")
+        self.check("another address still searches", other.get("/projects/?q=crawl").status == 200)
 
     def browser_story(self) -> None:
         from playwright.sync_api import sync_playwright

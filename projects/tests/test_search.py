@@ -7,7 +7,8 @@ from django.urls import reverse
 from accounts.tests.factories import UserFactory
 from marketplace.testing import queries_beyond_the_cache
 from projects.models import Category, Project
-from projects.search import normalize, tsquery
+from projects.search import normalize, sql_literal, tsquery
+from projects.selectors import ProjectFilters, project_list_open
 from projects.tests.factories import make_project, skill
 
 
@@ -70,6 +71,23 @@ def test_search_on_postgresql_uses_the_full_text_expression(client, require_post
     with CaptureQueriesContext(connection) as queries:
         _search(client, q="django")
     assert any("search_vector @@ to_tsquery" in query["sql"] for query in queries.captured_queries)
+
+
+@pytest.mark.django_db
+def test_each_search_is_planned_for_its_own_words(require_postgres):
+    """The words are written into the statement, not passed as a parameter, so a prepared statement's generic
+    plan, blind to how common the words are, never serves a search (projects.selectors._search)."""
+    sql, params = project_list_open(filters=ProjectFilters(query="Django shop")).query.sql_with_params()
+    assert "to_tsquery('simple'::regconfig, 'django:* & shop:*')" in sql
+    assert not any("django" in str(param) for param in params)
+
+
+@pytest.mark.django_db
+def test_a_search_literal_is_its_text_whatever_the_text(require_postgres):
+    text = "it's 100% «طراحی» \\ '); DROP TABLE projects_project; --"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {sql_literal(text)}", [])
+        assert cursor.fetchone() == (text,)
 
 
 @pytest.mark.django_db
