@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import AdminUserChangeForm, AdminUserCreationForm
 from accounts.models import Profile, User
-from accounts.services import profile_ensure
+from accounts.services import profile_ensure, profile_refresh_search
 
 
 class ProfileInline(admin.StackedInline):
@@ -35,3 +35,7 @@ class UserAdmin(DjangoUserAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         profile_ensure(user=obj)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        profile_refresh_search(user=form.instance)  # the inline may have changed the name or bio the directory finds

@@ -4,10 +4,18 @@ from django.contrib.auth.forms import UserCreationForm as DjangoUserCreationForm
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Education, PortfolioItem, User, WorkExperience
+from accounts.selectors import DIRECTORY_SORTS, FreelancerFilters
 from accounts.validators import normalize_account_number, validate_card_number, validate_sheba
-from marketplace.forms import LocalizedYearField, MultipleFileField, MultipleFileInput, SkillCheckboxesMixin
+from marketplace.forms import (
+    LocalizedDecimalField,
+    LocalizedIntegerField,
+    LocalizedYearField,
+    MultipleFileField,
+    MultipleFileInput,
+    SkillCheckboxesMixin,
+)
 from marketplace.uploads import clean_image, clean_pdf, with_size_limit
-from projects.models import Skill
+from projects.models import Category, Skill
 
 MAX_PROFILE_SKILLS = 20
 
@@ -168,3 +176,50 @@ class BankDetailsForm(forms.Form):
         if (data.get("card_number") or data.get("sheba")) and not (data.get("account_holder") or "").strip():
             self.add_error("account_holder", _("Give the name of the account holder."))
         return data
+
+
+class FreelancerSearchForm(forms.Form):
+    """The freelancer directory's question; read from the query string, so a bad value is dropped, not fatal."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.all(), required=False)
+    skills = forms.ModelMultipleChoiceField(
+        label=_("Skills"), queryset=Skill.objects.all(), required=False, to_field_name="slug"
+    )
+    min_rating = LocalizedDecimalField(
+        label=_("Minimum rating"), required=False, min_value=0, max_value=5, max_digits=3, decimal_places=2
+    )
+    min_completed = LocalizedIntegerField(
+        label=_("Minimum completed projects"), required=False, min_value=0, max_value=100_000
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            ("relevance", _("Best match")),
+            ("rating", _("Highest rated")),
+            ("completed", _("Most completed projects")),
+        ],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].label_from_instance = lambda category: category.name
+        self.fields["category"].empty_label = _("All categories")
+
+    def filters(self) -> FreelancerFilters:
+        """The valid filters; a bad value is dropped (and shown at its field), never an error page."""
+        data = (
+            self.cleaned_data
+            if self.is_valid()
+            else {name: value for name, value in getattr(self, "cleaned_data", {}).items() if name not in self.errors}
+        )
+        sort = data.get("sort") or ""
+        return FreelancerFilters(
+            query=data.get("q", ""),
+            category=data.get("category"),
+            skills=list(data.get("skills") or []),
+            min_rating=data.get("min_rating"),
+            min_completed=data.get("min_completed"),
+            sort=sort if sort in DIRECTORY_SORTS else "",
+        )

@@ -76,12 +76,40 @@ class Profile(models.Model):
     bank_card_number = models.CharField(_("bank card number"), max_length=16, blank=True)
     bank_sheba = models.CharField(_("Sheba (IBAN)"), max_length=26, blank=True)
     bank_account_holder = models.CharField(_("account holder"), max_length=100, blank=True)
+    # What the freelancer directory finds, filters and sorts by, stored so that a page of it reads twenty rows in
+    # index order at any number of profiles. Kept by the services that change what they are made of: the profile,
+    # its skills and portfolio (accounts.services), published reviews (reviews.services) and completed milestones
+    # (workspace.services.history), through profile_refresh_stats.
+    # The name, headline and skills, a line break, the bio and portfolio titles; normalised for search
+    # (projects.search.normalize). PostgreSQL indexes it as a weighted tsvector (migration 0003).
+    search_document = models.TextField(editable=False, default="")
+    # In the directory: an active account whose profile lists a skill, or that has completed work as a freelancer.
+    listed = models.BooleanField(_("in the freelancer directory"), default=False, editable=False)
+    # The published reviews received, as the public profile shows them (reviews.selectors.reputation).
+    rating_average = models.DecimalField(_("average rating"), max_digits=3, decimal_places=2, default=0, editable=False)
+    rating_count = models.PositiveIntegerField(_("ratings"), default=0, editable=False)
+    # Projects in which the user completed work as a freelancer (workspace.selectors.completed_projects).
+    completed_projects = models.PositiveIntegerField(_("completed projects"), default=0, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("profile")
         verbose_name_plural = _("profiles")
+        # One index for each order the directory offers, over listed profiles only (the relevance order reads
+        # the search index of migration 0003).
+        indexes = [
+            models.Index(
+                fields=["-rating_average", "-rating_count", "-id"],
+                condition=models.Q(listed=True),
+                name="profile_directory_rating_idx",
+            ),
+            models.Index(
+                fields=["-completed_projects", "-rating_average", "-id"],
+                condition=models.Q(listed=True),
+                name="profile_directory_done_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.user.username

@@ -1,8 +1,10 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -11,12 +13,13 @@ from accounts.forms import (
     BasicInfoForm,
     EducationForm,
     ExperienceForm,
+    FreelancerSearchForm,
     PortfolioItemForm,
     ResumeFileForm,
     SkillsForm,
 )
 from accounts.models import Education, PortfolioItem, Profile, WorkExperience
-from accounts.selectors import profile_for_editing, profile_public
+from accounts.selectors import freelancer_directory, profile_for_editing, profile_public
 from accounts.services import (
     portfolio_item_create,
     portfolio_item_delete,
@@ -28,15 +31,16 @@ from accounts.services import (
     resume_entry_delete,
 )
 from marketplace.errors import DomainError
-from marketplace.pagecache import visitor_cache
+from marketplace.pagecache import public_fragment_context, visitor_cache
 from marketplace.storage import private_file_response
 from marketplace.views_helpers import run_action
-from projects.selectors import categories_with_skills
+from projects.selectors import CappedPaginator, categories_with_skills
 from reviews.models import Review
 from reviews.selectors import feedback_for, reputation
 from workspace.selectors import completed_projects
 
 TABS = ["basic", "skills", "resume", "portfolio", "bank"]
+DIRECTORY_PAGE_SIZE = 20
 
 
 def _tab_url(tab: str) -> str:
@@ -194,6 +198,37 @@ def profile_public_view(request, username: str):
             "reputation": reputation(user=member),
             "feedback": feedback_for(user=member)[:20],
             "employer_feedback": feedback_for(user=member, role=Review.Role.OF_EMPLOYER)[:20],
+        },
+    )
+
+
+@visitor_cache
+def freelancer_directory_view(request):
+    """Find freelancers: words, skills, category, minimum rating and completed projects, in pages. Built like
+    Active projects (projects.views.project_list): the same for everyone who asks the same question, so the
+    template caches the results by the query, and nothing below is read unless that part is rendered."""
+    form = FreelancerSearchForm(request.GET or None)
+
+    def page():
+        profiles = freelancer_directory(filters=form.filters())
+        paginator = CappedPaginator(profiles, DIRECTORY_PAGE_SIZE, cap=settings.FREELANCER_DIRECTORY_COUNT_CAP)
+        return paginator.get_page(request.GET.get("page"))
+
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "accounts/freelancer_directory.html",
+        {
+            "form": form,
+            "page": SimpleLazyObject(page),
+            "categories": SimpleLazyObject(categories_with_skills),
+            "selected_skills": SimpleLazyObject(lambda: {skill.slug for skill in form.filters().skills}),
+            "query_string": query.urlencode(),
+            "listing_key": request.get_full_path(),
+            "skills_key": ",".join(sorted(request.GET.getlist("skills"))),
+            "count_cap": settings.FREELANCER_DIRECTORY_COUNT_CAP,
+            **public_fragment_context(),
         },
     )
 

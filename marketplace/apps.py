@@ -7,7 +7,10 @@ class MarketplaceConfig(AppConfig):
     verbose_name = _("Marketplace")
 
     def ready(self) -> None:
-        from marketplace import checks  # noqa: F401 — registers the production checks
+        from marketplace import (
+            checks,  # noqa: F401 — registers the production checks
+            ratelimits,  # noqa: F401 — registers the check of USER_RATE_LIMITS
+        )
         from marketplace.currency import register_currencies
         from marketplace.pagecache import connect_invalidation
 

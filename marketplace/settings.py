@@ -277,6 +277,24 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "confirm_email": "1/3m/key",
 }
+# Limits per user on what reaches other people, so nobody can flood them (marketplace/ratelimits.py): allauth's
+# syntax ("30/m/user" = 30 a minute for each user; several rates separated by commas; "" = no limit), counted like
+# ACCOUNT_RATE_LIMITS in the default cache, so every web process shares the count. Only successful actions count.
+# Each is far above what a person does by hand and far below what a script does; the help page shows them.
+USER_RATE_LIMITS = {
+    # Chat messages: one every two seconds for a whole minute is faster than anyone types.
+    "message": env.str("USER_RATE_LIMIT_MESSAGE", default="30/m/user"),
+    # New proposals: each notifies an employer; a freelancer reading projects and writing to each sends a few an
+    # hour; 20 stops a script sending one text to every open project.
+    "proposal": env.str("USER_RATE_LIMIT_PROPOSAL", default="20/h/user"),
+    # Edits of proposals: each one notifies the employer again and keeps a revision.
+    "proposal_edit": env.str("USER_RATE_LIMIT_PROPOSAL_EDIT", default="30/h/user"),
+    # New projects, drafts included (publishing a draft later is not counted again); a published one is shown to,
+    # and will alert, every matching freelancer. A busy employer posts a few a week.
+    "project": env.str("USER_RATE_LIMIT_PROJECT", default="10/d/user"),
+    # Invitations to bid (to come: run_action(..., rate_limit="invitation")).
+    "invitation": env.str("USER_RATE_LIMIT_INVITATION", default="30/d/user"),
+}
 # E-mail subjects start with "[SITE_NAME] " (accounts.adapter.AccountAdapter.format_email_subject), not with
 # the request's host.
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
@@ -365,6 +383,8 @@ STORAGES = {
 PUBLIC_PAGE_CACHE_SECONDS = env.int("PUBLIC_PAGE_CACHE_SECONDS", default=60)
 # Active projects counts matches up to this number and shows "more than ..." beyond it; its pages stop there.
 PROJECT_LIST_COUNT_CAP = env.int("PROJECT_LIST_COUNT_CAP", default=1000)
+# The freelancer directory counts matching freelancers up to this number the same way.
+FREELANCER_DIRECTORY_COUNT_CAP = env.int("FREELANCER_DIRECTORY_COUNT_CAP", default=1000)
 SITE_NAME = _("Hamkar")
 # For links in e-mails sent by workers. Production has no default (marketplace/checks.py).
 SITE_URL = env.str("SITE_URL", default="" if PRODUCTION else "http://127.0.0.1:8000")

@@ -58,7 +58,7 @@ else:
 os.environ.setdefault("DJANGO_ENV", "development")
 
 from marketplace.settings import *  # noqa: E402,F403
-from marketplace.settings import BASE_DIR  # noqa: E402
+from marketplace.settings import BASE_DIR, USER_RATE_LIMITS  # noqa: E402
 
 # Tests exercise production's account policy: an address must be verified before logging in.
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
@@ -72,3 +72,6 @@ PRIVATE_MEDIA_ROOT = BASE_DIR / "var" / "test-private"
 # Rate limits are tested on their own (accounts/tests/test_rate_limits.py); the other tests sign up and log in
 # many users from one address.
 ACCOUNT_RATE_LIMITS = False
+# The per-user limits likewise (proposals/tests/test_rate_limits.py, projects/tests/test_rate_limits.py set theirs);
+# the other tests send many messages, proposals and projects as one user.
+USER_RATE_LIMITS = dict.fromkeys(USER_RATE_LIMITS, "")

@@ -6,10 +6,14 @@ import threading
 import tracemalloc
 from pathlib import Path
 
+from allauth.core.internal.ratelimit import get_cache_key, parse_rates
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.db import connection
 from django.test import Client
+
+from marketplace.ratelimits import APP
 
 
 def files_under(root) -> list:
@@ -123,3 +127,12 @@ def queries_beyond_the_cache(captured) -> list[str]:
     `make test` without services) the cache is a table, and reading a cached page is a query on it."""
     table = settings.CACHES.get("db", settings.CACHES["default"]).get("LOCATION", "cache_table")
     return [query["sql"] for query in captured.captured_queries if table not in query["sql"]]
+
+
+def rate_limit_window_passes(user, action: str) -> None:
+    """What the passing of time does to `user`'s count of `action` (settings.USER_RATE_LIMITS,
+    marketplace/ratelimits.py): every use recorded in the cache becomes older than its window, as if the window had
+    gone by, so a test sees the limit free up without sleeping for a minute."""
+    for rate in parse_rates(settings.USER_RATE_LIMITS[action]):
+        key = get_cache_key(None, app=APP, action=action, rate=rate, user=user)
+        cache.set(key, [moment - rate.duration for moment in cache.get(key, [])], rate.duration)

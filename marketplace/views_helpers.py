@@ -1,16 +1,21 @@
 """How views run a service: one mapping of domain errors to what the user sees."""
 
+from contextlib import nullcontext
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from marketplace.errors import DomainError, NotAllowed
+from marketplace.ratelimits import user_rate_limit
 
 
-def run_action(request, action, success: str):
+def run_action(request, action, success: str, *, rate_limit: str | None = None):
     """Call `action()`; on success say `success` and return its result. NotAllowed becomes a 403; any other
-    refusal (a domain error, an upload rejected by validation) becomes a message and None."""
+    refusal (a domain error, an upload rejected by validation) becomes a message and None. With `rate_limit`, the
+    action counts against that limit of settings.USER_RATE_LIMITS (marketplace/ratelimits.py), a refused one not."""
     try:
-        result = action()
+        with user_rate_limit(request, action=rate_limit) if rate_limit else nullcontext():
+            result = action()
     except NotAllowed as error:
         raise PermissionDenied(error.message) from error
     except ValidationError as error:

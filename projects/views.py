@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from marketplace.errors import DomainError, NotAllowed
 from marketplace.markdown import render_markdown
 from marketplace.pagecache import public_fragment_context, visitor_cache
+from marketplace.ratelimits import allowances, user_rate_limit
 from marketplace.storage import private_file_response
 from marketplace.views_helpers import run_action
 from projects.forms import ProjectForm, ProjectSearchForm
@@ -116,13 +117,14 @@ def _save_project(request, form, project=None):
     fields = {name: data[name] for name in ProjectForm.Meta.fields if name != "skills"}
     try:
         if project is None:
-            project = project_create(
-                owner=request.user,
-                skills=data["skills"],
-                attachments=data["attachments"],
-                publish=request.POST.get("action") == "publish",
-                **fields,
-            )
+            with user_rate_limit(request, action="project"):
+                project = project_create(
+                    owner=request.user,
+                    skills=data["skills"],
+                    attachments=data["attachments"],
+                    publish=request.POST.get("action") == "publish",
+                    **fields,
+                )
         else:
             project = project_update(
                 project=project, by=request.user, skills=data["skills"], attachments=data["attachments"], **fields
@@ -273,5 +275,6 @@ def help_page(request, slug: str = "how-it-works"):
             "negotiation_days": settings.DISPUTE_NEGOTIATION_DAYS,
             "deadline_warning_hours": Decimal(settings.DISPUTE_DEADLINE_WARNING.total_seconds() / 3600).normalize(),
             "late_grace_days": settings.MILESTONE_LATE_GRACE_DAYS,
+            "user_limits": allowances(actions=("message", "proposal", "proposal_edit", "project")),
         },
     )

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from marketplace.errors import DomainError, NotAllowed
+from marketplace.ratelimits import user_rate_limit
 from marketplace.storage import private_file_response
 from marketplace.views_helpers import run_action
 from projects.models import Project
@@ -62,6 +63,7 @@ def proposal_create(request, pk: int):
         request,
         lambda: proposal_submit(project=project, freelancer=request.user, **form.cleaned_data),
         _("Your proposal is sent. You can talk with the employer and edit it until you are chosen."),
+        rate_limit="proposal",
     )
     return _back_to_project(pk)
 
@@ -80,6 +82,7 @@ def proposal_update(request, pk: int):
         request,
         lambda: proposal_edit(proposal=proposal, by=request.user, **form.cleaned_data),
         _("Your proposal is updated."),
+        rate_limit="proposal_edit",
     )
     return _back_to_project(proposal.project_id)
 
@@ -206,12 +209,13 @@ def message_create(request, pk: int):
     error = None
     if form.is_valid():
         try:
-            message_send(
-                conversation=conversation,
-                sender=request.user,
-                body=form.cleaned_data["body"],
-                attachment=form.cleaned_data["attachment"],
-            )
+            with user_rate_limit(request, action="message"):
+                message_send(
+                    conversation=conversation,
+                    sender=request.user,
+                    body=form.cleaned_data["body"],
+                    attachment=form.cleaned_data["attachment"],
+                )
         except NotAllowed as refusal:
             raise PermissionDenied(refusal.message) from refusal
         except (DomainError, ValidationError) as refusal:

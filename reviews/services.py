@@ -8,10 +8,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.services import profile_refresh_stats
 from marketplace.errors import DomainError, InvalidTransition, NotAllowed
 from notifications.models import Notification
 from notifications.services import notify
 from reviews.models import Review
+from reviews.selectors import reputations
 from workspace.models import Contract
 
 REVIEW_WINDOW = timedelta(days=14)
@@ -72,8 +74,9 @@ _ANCHORS = {Review.Role.OF_FREELANCER: "#feedback", Review.Role.OF_EMPLOYER: "#e
 
 
 def _publish(reviews, now) -> int:
-    """Publish these reviews and tell each person reviewed. The caller is in a transaction."""
-    published = 0
+    """Publish these reviews, tell each person reviewed and store their new rating on their profile (the
+    freelancer directory sorts by it). The caller is in a transaction."""
+    published, subjects = 0, set()
     reviews = reviews.select_for_update(of=("self",)).select_related("author__profile", "subject", "contract__project")
     for review in reviews:
         review.published_at = now
@@ -84,6 +87,9 @@ def _publish(reviews, now) -> int:
             project=review.contract.project.title, rating=review.rating,
         )  # fmt: skip
         published += 1
+        subjects.add(review.subject_id)
+    if subjects:
+        profile_refresh_stats(user_ids=subjects, reputations=reputations)
     return published
 
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Case, F, Prefetch, Q, QuerySet, Sum, When
+from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, Sum, When
 from djmoney.money import Money
 
 from projects.models import Project
@@ -55,6 +55,21 @@ def completed_projects(*, user) -> QuerySet:
         .select_related("owner__profile", "category")
         .order_by("-updated_at")
     )
+
+
+def completed_project_counts(*, user_ids, completing: Milestone | None = None) -> dict[int, int]:
+    """{user id: how many projects completed_projects(user) lists} for many users, in one query. `completing`,
+    a milestone whose completed status is not saved yet, counts as completed already."""
+    done = Q(milestones__status=Milestone.Status.COMPLETED)
+    if completing is not None:
+        done |= Q(pk=completing.contract_id)
+    rows = (
+        Contract.objects.filter(done, freelancer_id__in=user_ids)
+        .order_by()
+        .values("freelancer_id")
+        .annotate(count=Count("project_id", distinct=True))
+    )
+    return {row["freelancer_id"]: row["count"] for row in rows}
 
 
 @dataclass(frozen=True)

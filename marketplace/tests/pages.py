@@ -171,6 +171,10 @@ PAGES = {
     "help": lambda world: [_as(None, "help")],
     "help_page": lambda world: [_as(None, "help_page", slug) for slug in HELP_PAGES],
     # accounts
+    "freelancer_directory": lambda world: [
+        *_everyone("freelancer_directory"),
+        (None, reverse("freelancer_directory") + "?q=django&sort=rating"),
+    ],
     "profile_edit": lambda world: [_as("reza", "profile_edit")],
     "profile_edit_tab": lambda world: [_as("reza", "profile_edit_tab", tab) for tab in TABS],
     "experience_delete": ACTION,

@@ -7,6 +7,11 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('workspace', '0002_contract_home'),
+        # The milestone table still gets columns from escrow 0006-0007 (added while it was escrow's, and already in
+        # this app's model state): they must be there before this app changes the table (SQLite rebuilds it from
+        # that state) or reads them (0004). Without this, a plan that reaches workspace early, from another app's
+        # migration, fails.
+        ('escrow', '0008_contracts_moved_to_workspace'),
     ]
 
     operations = [

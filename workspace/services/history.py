@@ -1,14 +1,18 @@
 """The contract's statuses change here and nowhere else, each through `marketplace.status.set_status` (its
 model's transition table), and each milestone change writes a line on the workspace timeline (MilestoneEvent)."""
 
+from functools import partial
+
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.services import profile_refresh_stats
 from marketplace.status import set_status
 from notifications.services import notify
 from projects.services import project_mark_completed
 from workspace.models import Contract, ContractChange, Dispute, Milestone, MilestoneEvent, Offer
+from workspace.selectors import completed_project_counts
 
 
 def record_event(milestone: Milestone, kind: str, *, actor=None, before="", amount=None, note="") -> None:
@@ -32,6 +36,9 @@ def milestone_set_status(milestone: Milestone, to: str) -> str:
         ContractChange.objects.filter(milestone=milestone, status=ContractChange.Status.OPEN).update(
             status=ContractChange.Status.LAPSED, answered_at=now
         )
+    if to == Milestone.Status.COMPLETED:  # the freelancer's count of completed projects, which the directory shows
+        counts = partial(completed_project_counts, completing=milestone)  # the caller saves the status after this
+        profile_refresh_stats(user_ids=[milestone.contract.freelancer_id], completed_projects=counts)
     return before
 
 

@@ -1,7 +1,8 @@
 """The one order in which contract actions lock rows:
 
     project → proposal → phasing offer → contract → milestone → dispute → offer → contract change
-    → ledger accounts (by key, escrow.ledger)
+    → ledger accounts (by key, escrow.ledger) → profiles (by id: the directory's figures,
+    accounts.services.profile_refresh_stats)
 
 Every action that locks more than one of them goes through these helpers, so two actions racing on one contract
 (an approve and a staff resolution, say) queue behind each other instead of each holding what the other waits
