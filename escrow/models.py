@@ -12,8 +12,10 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
+from marketplace.choices import ChoiceLabels
 
-class Account(models.Model):
+
+class Account(ChoiceLabels, models.Model):
     class Kind(models.TextChoices):
         WALLET = "wallet", _("Wallet")
         ESCROW = "escrow", _("Escrow")
@@ -53,7 +55,7 @@ class Account(models.Model):
         return Money(self.balance, self.currency)
 
 
-class Transaction(models.Model):
+class Transaction(ChoiceLabels, models.Model):
     """One movement of money: its entries sum to zero. Written once, never changed."""
 
     class Kind(models.TextChoices):
@@ -110,7 +112,7 @@ class Entry(models.Model):
         return Money(self.amount, self.currency)
 
 
-class Payment(models.Model):
+class Payment(ChoiceLabels, models.Model):
     """Money coming in through a payment gateway: created, sent to the gateway, verified, credited."""
 
     class Status(models.TextChoices):
@@ -200,7 +202,7 @@ class PaymentEvent(models.Model):
         return f"{self.payment_id} {self.event}"
 
 
-class PaymentIssue(models.Model):
+class PaymentIssue(ChoiceLabels, models.Model):
     """Something the gateway and our books disagree on, for staff: found by a callback, a webhook or the
     reconciliation, with the evidence. Money never moves because of an issue; staff settle it by hand."""
 
@@ -263,7 +265,7 @@ class SandboxBankTransaction(models.Model):
         return Money(self.amount, self.currency)
 
 
-class PayoutBatch(models.Model):
+class PayoutBatch(ChoiceLabels, models.Model):
     """Withdrawals sent to the bank together as one group transfer (Paya) file; the bank's result file then
     says, line by line, which were paid (with the bank's tracking number) and which came back (escrow.payouts)."""
 
@@ -296,7 +298,7 @@ class PayoutBatch(models.Model):
         return f"HMK-B{self.pk}"
 
 
-class Withdrawal(models.Model):
+class Withdrawal(ChoiceLabels, models.Model):
     class Status(models.TextChoices):
         REQUESTED = "requested", _("Requested")
         SENT = "sent", _("Sent to the bank")

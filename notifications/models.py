@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.choices import ChoiceLabels
+
 
 class OutgoingEmail(models.Model):
     """One e-mail on its way out (the transactional outbox).
@@ -48,7 +50,7 @@ class OutgoingEmail(models.Model):
         return f"{self.subject} → {', '.join(self.to)}"
 
 
-class Notification(models.Model):
+class Notification(ChoiceLabels, models.Model):
     """One event in a user's notification centre. Its text is rendered when read, in the reader's language, from
     the kind and `params` (see notifications.kinds)."""
 

@@ -6,6 +6,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
+from marketplace.choices import ChoiceLabels
 from marketplace.storage import private_storage
 
 
@@ -45,7 +46,7 @@ class Skill(BilingualName):
         ordering = ["category__position", "name_en"]
 
 
-class Project(models.Model):
+class Project(ChoiceLabels, models.Model):
     class Kind(models.TextChoices):
         SINGLE = "single", _("Single delivery")
         PHASED = "phased", _("Phased (milestones)")

@@ -5,10 +5,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from djmoney.money import Money
 
+from marketplace.choices import ChoiceLabels
 from marketplace.storage import private_storage
 
 
-class Proposal(models.Model):
+class Proposal(ChoiceLabels, models.Model):
     """A freelancer's bid on a project. Its terms may change until it is selected; every version is kept."""
 
     class Status(models.TextChoices):

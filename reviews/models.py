@@ -4,10 +4,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.choices import ChoiceLabels
+
 RATING = [MinValueValidator(1), MaxValueValidator(5)]
 
 
-class Review(models.Model):
+class Review(ChoiceLabels, models.Model):
     """One party's review of the other after a contract. Double-blind: `published_at` stays empty until both
     have written or the review window has closed; then both are published together."""
 

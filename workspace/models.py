@@ -13,11 +13,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.choices import ChoiceLabels
 from marketplace.currency import round_amount
 from marketplace.storage import private_storage
 
 
-class Contract(models.Model):
+class Contract(ChoiceLabels, models.Model):
     """Binds an employer, a freelancer and a project; holds one milestone (single delivery) or several (phases)."""
 
     class Status(models.TextChoices):
@@ -72,7 +73,7 @@ class Contract(models.Model):
         return None
 
 
-class Milestone(models.Model):
+class Milestone(ChoiceLabels, models.Model):
     """An amount of work and money. Work may start when funded ≥ upfront; files may be downloaded when
     funded = amount; the review clock (auto_release_at) runs when delivered and fully funded."""
 
@@ -190,7 +191,7 @@ class Milestone(models.Model):
             return None
 
 
-class MilestoneEvent(models.Model):
+class MilestoneEvent(ChoiceLabels, models.Model):
     """One thing that happened to a milestone: the workspace timeline is read from these rows."""
 
     class Kind(models.TextChoices):
@@ -245,7 +246,7 @@ class MilestoneEvent(models.Model):
         return f"{self.milestone_id} {self.kind}"
 
 
-class Dispute(models.Model):
+class Dispute(ChoiceLabels, models.Model):
     """Either side's case about a milestone; its clocks stop while it runs. Stages, each with a deadline
     (`deadline`) and what happens when it passes:
 
@@ -334,7 +335,7 @@ class Dispute(models.Model):
         return "freelancer" if self.opened_by_id == self.milestone.contract.freelancer_id else "employer"
 
 
-class Offer(models.Model):
+class Offer(ChoiceLabels, models.Model):
     """An amount of a milestone's escrow to the freelancer (the rest back to the employer), offered by one side
     to the other: to settle a dispute, or to end the milestone by agreement. Accepted, it is carried out at once
     through the ledger's split; declined; or countered (the other side's new offer replaces it)."""
@@ -382,7 +383,7 @@ class Offer(models.Model):
         return self.status == self.Status.OPEN
 
 
-class ContractChange(models.Model):
+class ContractChange(ChoiceLabels, models.Model):
     """A change to a running contract proposed by one side: a new milestone, or a milestone's new amount, scope,
     title or due date. The other side accepts (it applies at once) or declines."""
 
@@ -434,7 +435,7 @@ class ContractChange(models.Model):
         return f"{self.contract_id} {self.kind} {self.status}"
 
 
-class PhasingOffer(models.Model):
+class PhasingOffer(ChoiceLabels, models.Model):
     """The employer's split of a project into phases, offered to one bidder. Revising makes a new version;
     earlier versions are kept (status `revised`) and shown to both."""
 
