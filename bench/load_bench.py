@@ -378,6 +378,9 @@ def measure(projects: int, env: dict, run_dir: Path, args: argparse.Namespace) -
         for _name, path, cookie in pages:
             check(site, path, cookie)
         bare_before = wrk(site, "/bench/bare/", "", args)
+        # The floor of any signed-in page: the bare view, with the session and the user read.
+        freelancer = next(cookie for name, _path, cookie in pages if name == "Active projects, freelancer")
+        signed_in = wrk(site, "/bench/bare-signed-in/", freelancer, args)
         for name, path, cookie in pages:
             results[name] = wrk(site, path, cookie, args)
         crawler = crawler_script(run_dir)
@@ -398,6 +401,10 @@ def measure(projects: int, env: dict, run_dir: Path, args: argparse.Namespace) -
     print(
         f"  bare Django view: {bare_before['rps']:,.0f} req/s before the pages, {bare_after['rps']:,.0f} after "
         f"(baseline {bare:,.0f}); median {bare_before['p50']:.2f} ms"
+    )
+    print(
+        f"  bare Django view, signed in (session and user read): {signed_in['rps']:,.0f} req/s "
+        f"({signed_in['rps'] / bare:.3f} of bare), median {signed_in['p50']:.2f} ms"
     )
     print(f"  {'request':<34} {'req/s':>8} {'median':>9} {'p99':>9} {'÷ bare':>8}  goal")
     for name, result in results.items():
