@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
@@ -68,6 +69,20 @@ def _lazy(form_class, **kwargs):
     return SimpleLazyObject(lambda: form_class(**kwargs))
 
 
+class _Fields:
+    """A form's fields as the page shows them (partials/_field.html), each rendered once however often the page
+    repeats the form (the change form, once per milestone and once to add one; the offer form, per milestone):
+    Django renders a field through three templates, most of the page's rendering."""
+
+    def __init__(self, form):
+        self.form, self.html = form, {}
+
+    def __getitem__(self, name: str) -> str:
+        if name not in self.html:
+            self.html[name] = render_to_string("partials/_field.html", {"field": self.form[name]})
+        return self.html[name]
+
+
 @login_required
 def workspace(request, pk: int):
     contract = _contract_for(request, pk)
@@ -100,6 +115,9 @@ def workspace(request, pk: int):
     reviews = list(contract.reviews.select_related("author__profile"))
     my_review = next((r for r in reviews if r.author_id == request.user.pk), None)
     can_review = party is not None and my_review is None and review_window_open(contract)
+    # Their idempotency tokens are in hidden inputs; their other fields through _Fields.
+    release_form = _lazy(PartialReleaseForm, initial={"token": uuid4().hex})
+    bonus_form = _lazy(BonusForm, initial={"token": uuid4().hex})
     return render(
         request,
         "workspace/workspace.html",
@@ -115,14 +133,16 @@ def workspace(request, pk: int):
             "phased": len(phases) > 1 or (phases and phases[0]["milestone"].upfront_share == 1),
             "budget": milestones_budget(contract.milestones.all()),
             "events": events,
-            "upload_form": _lazy(UploadForm),
-            "answer_form": _lazy(DisputeAnswerForm),
-            "revision_form": _lazy(RevisionForm),
-            "late_form": _lazy(LateCancelForm),
-            "offer_form": _lazy(OfferForm),
-            "release_form": _lazy(PartialReleaseForm, initial={"token": uuid4().hex}),
-            "bonus_form": _lazy(BonusForm, initial={"token": uuid4().hex}),
-            "change_form": _lazy(ChangeForm),
+            "upload_fields": _Fields(_lazy(UploadForm)),
+            "answer_fields": _Fields(_lazy(DisputeAnswerForm)),
+            "revision_fields": _Fields(_lazy(RevisionForm)),
+            "late_fields": _Fields(_lazy(LateCancelForm)),
+            "offer_fields": _Fields(_lazy(OfferForm)),
+            "release_form": release_form,
+            "release_fields": _Fields(release_form),
+            "bonus_form": bonus_form,
+            "bonus_fields": _Fields(bonus_form),
+            "change_fields": _Fields(_lazy(ChangeForm)),
             "contract_operations": rules.contract_operations(contract=contract, user=request.user),
             "open_change": rules.open_change(contract),
             "past_changes": [c for c in contract.changes.all() if c.status != ContractChange.Status.OPEN][:10],
