@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -52,6 +53,8 @@ INSTALLED_APPS = [
     "workspace",
     "reviews",
     "notifications",
+    "invitations",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -207,6 +210,8 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The daily job-alert e-mail goes out at this hour, UTC (4: 07:30 in Tehran); the alerts page shows it.
+JOB_ALERTS_DIGEST_HOUR_UTC = env.int("JOB_ALERTS_DIGEST_HOUR_UTC", default=4)
 CELERY_BEAT_SCHEDULE = {
     # The outbox sweep: mail whose on-commit enqueue was lost (broker down) still goes out.
     "send-queued-emails": {"task": "notifications.tasks.send_queued_emails", "schedule": 60.0},
@@ -222,6 +227,12 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-payments": {"task": "escrow.tasks.reconcile_payments", "schedule": 120.0},
     # Publish lone reviews whose 14-day window has closed (reviews are double-blind until then).
     "publish-due-reviews": {"task": "reviews.tasks.publish_due_reviews", "schedule": 3600.0},
+    # Job alerts: the matching of a project whose on-commit task was lost (broker down); the daily alert e-mail.
+    "job-alerts-sweep": {"task": "alerts.tasks.sweep_project_alerts", "schedule": 300.0},
+    "job-alerts-digest": {
+        "task": "alerts.tasks.send_alert_digests",
+        "schedule": crontab(minute=0, hour=JOB_ALERTS_DIGEST_HOUR_UTC),
+    },
 }
 
 # --- Auth and accounts ------------------------------------------------------------------------------
@@ -292,7 +303,8 @@ USER_RATE_LIMITS = {
     # New projects, drafts included (publishing a draft later is not counted again); a published one is shown to,
     # and will alert, every matching freelancer. A busy employer posts a few a week.
     "project": env.str("USER_RATE_LIMIT_PROJECT", default="10/d/user"),
-    # Invitations to bid (to come: run_action(..., rate_limit="invitation")).
+    # Invitations to bid, across all of the employer's projects (each project has its own daily cap besides:
+    # INVITATIONS_PER_PROJECT_PER_DAY).
     "invitation": env.str("USER_RATE_LIMIT_INVITATION", default="30/d/user"),
 }
 # E-mail subjects start with "[SITE_NAME] " (accounts.adapter.AccountAdapter.format_email_subject), not with
@@ -383,8 +395,15 @@ STORAGES = {
 PUBLIC_PAGE_CACHE_SECONDS = env.int("PUBLIC_PAGE_CACHE_SECONDS", default=60)
 # Active projects counts matches up to this number and shows "more than ..." beyond it; its pages stop there.
 PROJECT_LIST_COUNT_CAP = env.int("PROJECT_LIST_COUNT_CAP", default=1000)
+# Job alerts (alerts.services): how many searches one person may save as alerts (the alerts page shows it), and how
+# many freelancers one transaction notifies when a new project matches many.
+JOB_ALERTS_MAX_SAVED_SEARCHES = env.int("JOB_ALERTS_MAX_SAVED_SEARCHES", default=10)
+JOB_ALERTS_BATCH_SIZE = env.int("JOB_ALERTS_BATCH_SIZE", default=500)
 # The freelancer directory counts matching freelancers up to this number the same way.
 FREELANCER_DIRECTORY_COUNT_CAP = env.int("FREELANCER_DIRECTORY_COUNT_CAP", default=1000)
+# How many freelancers one project may invite in any 24 hours (invitations.services.invitation_send), so a project
+# cannot be pushed to every freelancer in the directory; the invite page shows it.
+INVITATIONS_PER_PROJECT_PER_DAY = env.int("INVITATIONS_PER_PROJECT_PER_DAY", default=20)
 SITE_NAME = _("Hamkar")
 # For links in e-mails sent by workers. Production has no default (marketplace/checks.py).
 SITE_URL = env.str("SITE_URL", default="" if PRODUCTION else "http://127.0.0.1:8000")

@@ -30,6 +30,8 @@ urlpatterns = [
     path("", include("escrow.urls")),
     path("", include("reviews.urls")),
     path("", include("workspace.urls")),
+    path("", include("invitations.urls")),
+    path("", include("alerts.urls")),
     path("notifications/", include("notifications.urls")),
 ]
 

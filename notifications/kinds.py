@@ -28,6 +28,7 @@ class Spec:
 
 GROUPS = {
     "proposals": _("Proposals and messages"),
+    "alerts": _("Job alerts"),
     "contracts": _("Contracts and phases"),
     "payments": _("Payments and withdrawals"),
     "disputes": _("Disputes"),
@@ -43,6 +44,10 @@ SPECS: dict[str, Spec] = {
         _("%(name)s chose your proposal on “%(project)s”. You can accept the work once the upfront share is paid."),
     ),
     Kind.PROPOSAL_NOT_SELECTED: Spec("proposals", _("Another freelancer was chosen for “%(project)s”.")),
+    Kind.INVITATION: Spec(
+        "proposals", _("%(name)s invited you to send a proposal on “%(project)s”. Answer with a proposal or decline.")
+    ),
+    Kind.INVITATION_DECLINED: Spec("proposals", _("%(name)s declined your invitation to “%(project)s”. %(note)s")),
     Kind.WORK_ACCEPTED: Spec("contracts", _("%(name)s accepted the work on “%(project)s” and can start.")),
     Kind.WORK_DECLINED: Spec(
         "contracts",
@@ -191,6 +196,9 @@ SPECS: dict[str, Spec] = {
     ),
     Kind.REVIEW_PUBLISHED: Spec(
         "reviews", _("%(name)s's review of you on “%(project)s” is published: %(rating)s out of 5.")
+    ),
+    Kind.JOB_ALERT: Spec(
+        "alerts", _("A new project matches your job alerts: “%(project)s”, with a budget of up to %(amount)s.")
     ),
 }
 

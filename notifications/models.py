@@ -99,6 +99,9 @@ class Notification(ChoiceLabels, models.Model):
         PAYMENT_CONFIRMED = "payment_confirmed", _("Payment confirmed by the bank")
         WITHDRAWAL_REJECTED = "withdrawal_rejected", _("Withdrawal returned")
         REVIEW_PUBLISHED = "review_published", _("Review published")
+        JOB_ALERT = "job_alert", _("New project for you")
+        INVITATION = "invitation", _("Invitation to a project")
+        INVITATION_DECLINED = "invitation_declined", _("Invitation declined")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(_("kind"), max_length=32, choices=Kind)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from invitations.services import invitations_close
 from marketplace.errors import InvalidTransition, NotAllowed
 from marketplace.status import set_status
 from marketplace.uploads import atomic_with_file_cleanup, clean_attachment, delete_file_on_commit
@@ -69,9 +70,19 @@ def project_create(
         project.save()
         project.skills.set(skills)
         _store_attachments(project=project, uploads=list(attachments), saved=saved)
+        if publish:
+            _announce_on_commit(project)
         return project
 
     return atomic_with_file_cleanup(create)
+
+
+def _announce_on_commit(project: Project) -> None:
+    """A project is published for the first time: once that commits, the freelancers whose job alerts match it
+    are told (alerts.services, in a Celery task)."""
+    from alerts.services import project_alerts_queue  # Imported here to prevent an import cycle (alerts → projects)
+
+    project_alerts_queue(project=project)
 
 
 def _lock_own_project(*, project: Project, by: User) -> Project:
@@ -111,9 +122,12 @@ def project_set_status(*, project: Project, by: User, status: str) -> Project:
     }
     if status in contract_owned or locked.status in contract_owned:
         raise InvalidTransition(refusal)
-    set_status(locked, status, refusal=refusal)
+    before = set_status(locked, status, refusal=refusal)
+    if before == Project.Status.OPEN:
+        invitations_close(project=locked)
     if status == Project.Status.OPEN and locked.published_at is None:
         locked.published_at = timezone.now()
+        _announce_on_commit(locked)
     locked.save(update_fields=["status", "published_at", "updated_at"])
     return locked
 
@@ -132,7 +146,8 @@ def project_attachment_delete(*, attachment: ProjectAttachment, by: User) -> Non
 
 
 def _system_transition(project: Project, to: str) -> None:
-    set_status(project, to)
+    if set_status(project, to) == Project.Status.OPEN:
+        invitations_close(project=project)
     project.save(update_fields=["status", "updated_at"])
 
 

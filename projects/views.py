@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
+from invitations.selectors import invitations_received, open_invitation
 from marketplace.errors import DomainError, NotAllowed
 from marketplace.markdown import render_markdown
 from marketplace.pagecache import public_fragment_context, visitor_cache
@@ -63,6 +64,10 @@ def project_list(request):
             "listing_key": request.get_full_path(),
             "skills_key": ",".join(sorted(request.GET.getlist("skills"))),
             "count_cap": settings.PROJECT_LIST_COUNT_CAP,
+            # The question as asked, for "Save this search as an alert" (alerts.views checks it like the listing).
+            "alert_query": [
+                (name, value) for name in form.fields if name != "sort" for value in request.GET.getlist(name) if value
+            ],
             **public_fragment_context(),
         },
     )
@@ -75,6 +80,7 @@ def project_detail_view(request, pk: int):
         raise Http404
     is_owner = request.user.is_authenticated and project.owner_id == request.user.pk
     my_proposal = None if is_owner else proposal_of(project=project, freelancer=request.user)
+    invitation = None if is_owner or my_proposal else open_invitation(project=project, freelancer=request.user)
     returned = request.session.pop("proposal_form", None)  # a rejected submission, shown with its errors
     if returned is not None:
         proposal_form = ProposalForm(returned)
@@ -106,6 +112,7 @@ def project_detail_view(request, pk: int):
             "description_html": render_markdown(project.description),
             "is_owner": is_owner,
             "my_proposal": my_proposal,
+            "invitation": invitation,
             "proposal_form": proposal_form,
             "form_has_errors": returned is not None,
         },
@@ -228,6 +235,7 @@ def my_activities(request):
     else:
         context["proposals"] = freelancer_proposals(user=request.user)
         context["completed"] = completed_projects(user=request.user)[:50]
+        context["invitations"] = invitations_received(freelancer=request.user)
     return render(request, "projects/my_activities.html", context)
 
 
@@ -275,6 +283,6 @@ def help_page(request, slug: str = "how-it-works"):
             "negotiation_days": settings.DISPUTE_NEGOTIATION_DAYS,
             "deadline_warning_hours": Decimal(settings.DISPUTE_DEADLINE_WARNING.total_seconds() / 3600).normalize(),
             "late_grace_days": settings.MILESTONE_LATE_GRACE_DAYS,
-            "user_limits": allowances(actions=("message", "proposal", "proposal_edit", "project")),
+            "user_limits": allowances(actions=("message", "proposal", "proposal_edit", "project", "invitation")),
         },
     )

@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from invitations.services import invitation_mark_answered
 from marketplace.errors import DomainError, InvalidTransition, NotAllowed
 from marketplace.mail import mail_build
 from marketplace.status import set_status
@@ -80,6 +81,7 @@ def proposal_submit(
             )
             Conversation.objects.get_or_create(project=project, freelancer=freelancer)
             recount_proposals(project)
+            invitation_mark_answered(project=project, freelancer=freelancer)
             notify(
                 [project.owner], Notification.Kind.PROPOSAL_NEW, actor=freelancer,
                 url=reverse("project_proposals", args=[project.pk]), project=project.title,

@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from invitations.selectors import invitations_for_project
 from marketplace.errors import DomainError, NotAllowed
 from marketplace.ratelimits import user_rate_limit
 from marketplace.storage import private_file_response
@@ -135,6 +136,7 @@ def project_proposals(request, pk: int):
         {
             "project": project,
             "proposals": proposals,
+            "invitations": invitations_for_project(project=project),
             "sort": sort if sort in ("date", "amount") else "date",
             "upfront_percent": settings.ESCROW_UPFRONT_SHARE * 100,
         },

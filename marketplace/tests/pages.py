@@ -230,6 +230,15 @@ PAGES = {
     "notification_open": ACTION,
     "notification_read_all": ACTION,
     "notification_settings": lambda world: [_as("sara", "notification_settings")],
+    # job alerts
+    "alert_list": lambda world: [_as(who, "alert_list") for who in MEMBERS],
+    "saved_search_create": ACTION,
+    "alert_settings": ACTION,
+    "saved_search_update": ACTION,
+    "saved_search_delete": ACTION,
+    # invitations: Sara (an employer with open projects) inviting Reza; a visitor is sent to log in
+    "invitation_send": lambda world: [_as("sara", "invitation_send", "reza")],
+    "invitation_decline": ACTION,
 }
 
 # The admin's main pages, as staff see them: the index, the lists staff work from, and the case pages (a dispute,
