@@ -4,7 +4,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -31,10 +30,11 @@ from accounts.services import (
     resume_entry_delete,
 )
 from marketplace.errors import DomainError
-from marketplace.pagecache import public_fragment_context, visitor_cache
+from marketplace.pagecache import visitor_cache
 from marketplace.storage import private_file_response
 from marketplace.views_helpers import run_action
-from projects.selectors import CappedPaginator, categories_with_skills
+from projects.listing import listing_context
+from projects.selectors import categories_with_skills
 from reviews.models import Review
 from reviews.selectors import feedback_for, reputation
 from workspace.selectors import completed_projects
@@ -207,30 +207,14 @@ def freelancer_directory_view(request):
     """Find freelancers: words, skills, category, minimum rating and completed projects, in pages. Built like
     Active projects (projects.views.project_list): the same for everyone who asks the same question, so the
     template caches the results by the query, and nothing below is read unless that part is rendered."""
-    form = FreelancerSearchForm(request.GET or None)
-
-    def page():
-        profiles = freelancer_directory(filters=form.filters())
-        paginator = CappedPaginator(profiles, DIRECTORY_PAGE_SIZE, cap=settings.FREELANCER_DIRECTORY_COUNT_CAP)
-        return paginator.get_page(request.GET.get("page"))
-
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
+    context = listing_context(
         request,
-        "accounts/freelancer_directory.html",
-        {
-            "form": form,
-            "page": SimpleLazyObject(page),
-            "categories": SimpleLazyObject(categories_with_skills),
-            "selected_skills": SimpleLazyObject(lambda: {skill.slug for skill in form.filters().skills}),
-            "query_string": query.urlencode(),
-            "listing_key": request.get_full_path(),
-            "skills_key": ",".join(sorted(request.GET.getlist("skills"))),
-            "count_cap": settings.FREELANCER_DIRECTORY_COUNT_CAP,
-            **public_fragment_context(),
-        },
+        form=FreelancerSearchForm(request.GET or None),
+        rows=lambda filters: freelancer_directory(filters=filters),
+        page_size=DIRECTORY_PAGE_SIZE,
+        cap=settings.FREELANCER_DIRECTORY_COUNT_CAP,
     )
+    return render(request, "accounts/freelancer_directory.html", context)
 
 
 def resume_download(request, username: str):

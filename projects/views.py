@@ -7,7 +7,6 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
@@ -15,14 +14,14 @@ from django.views.decorators.http import require_POST
 from invitations.selectors import invitations_received, open_invitation
 from marketplace.errors import DomainError, NotAllowed
 from marketplace.markdown import render_markdown
-from marketplace.pagecache import public_fragment_context, visitor_cache
+from marketplace.pagecache import visitor_cache
 from marketplace.ratelimits import allowances, user_rate_limit
 from marketplace.storage import private_file_response
 from marketplace.views_helpers import run_action
 from projects.forms import ProjectForm, ProjectSearchForm
+from projects.listing import listing_context
 from projects.models import Project, ProjectAttachment
 from projects.selectors import (
-    CappedPaginator,
     categories_with_skills,
     employer_projects,
     project_detail,
@@ -44,31 +43,21 @@ def project_list(request):
     asks the same question: the template caches them by the query (pagecache); nothing below is read from the
     database unless that part is rendered."""
     form = ProjectSearchForm(request.GET or None)
-
-    def page():
-        projects = project_list_open(filters=form.filters())
-        paginator = CappedPaginator(projects, PAGE_SIZE, cap=settings.PROJECT_LIST_COUNT_CAP)
-        return paginator.get_page(request.GET.get("page"))
-
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "projects/project_list.html",
         {
-            "form": form,
-            "page": SimpleLazyObject(page),
-            "categories": SimpleLazyObject(categories_with_skills),
-            "selected_skills": SimpleLazyObject(lambda: {skill.slug for skill in form.filters().skills}),
-            "query_string": query.urlencode(),
-            "listing_key": request.get_full_path(),
-            "skills_key": ",".join(sorted(request.GET.getlist("skills"))),
-            "count_cap": settings.PROJECT_LIST_COUNT_CAP,
+            **listing_context(
+                request,
+                form=form,
+                rows=lambda filters: project_list_open(filters=filters),
+                page_size=PAGE_SIZE,
+                cap=settings.PROJECT_LIST_COUNT_CAP,
+            ),
             # The question as asked, for "Save this search as an alert" (alerts.views checks it like the listing).
             "alert_query": [
                 (name, value) for name in form.fields if name != "sort" for value in request.GET.getlist(name) if value
             ],
-            **public_fragment_context(),
         },
     )
 

@@ -29,3 +29,22 @@ def make_project(*, owner=None, title="Build an online shop", description=None, 
 
 def skill(slug: str) -> Skill:
     return Skill.objects.get(slug=slug)
+
+
+def project_form_data(**overrides) -> dict:
+    """What the Post a project form sends for a published project in web development, with `overrides`."""
+    category = Category.objects.get(slug="web-development")
+    data = {
+        "title": "Online shop for handmade rugs",
+        "description": "We need an online shop with a catalogue, a basket and online payment.",
+        "category": category.pk,
+        "skills": [s.pk for s in category.skills.all()[:3]],
+        "currency": "IRT",
+        "budget_min": "15,000,000",
+        "budget_max": "25,000,000",
+        "duration_days": "45",
+        "kind": "single",
+        "action": "publish",
+    }
+    data.update(overrides)
+    return data

@@ -6,25 +6,7 @@ from django.urls import reverse
 from accounts.tests.factories import UserFactory
 from marketplace.testing import files_under
 from projects.models import Category, Project, Skill
-from projects.tests.factories import make_project
-
-
-def _form_data(**overrides):
-    category = Category.objects.get(slug="web-development")
-    data = {
-        "title": "Online shop for handmade rugs",
-        "description": "We need an online shop with a catalogue, a basket and online payment.",
-        "category": category.pk,
-        "skills": [s.pk for s in category.skills.all()[:3]],
-        "currency": "IRT",
-        "budget_min": "15,000,000",
-        "budget_max": "25,000,000",
-        "duration_days": "45",
-        "kind": "single",
-        "action": "publish",
-    }
-    data.update(overrides)
-    return data
+from projects.tests.factories import make_project, project_form_data
 
 
 @pytest.fixture
@@ -37,7 +19,9 @@ def employer(client):
 
 @pytest.mark.django_db
 def test_employer_publishes_a_project_with_persian_digits_in_the_budget(client, employer):
-    response = client.post(reverse("project_create"), _form_data(budget_min="۱۵٬۰۰۰٬۰۰۰", budget_max="٢٥٬٠٠٠٬٠٠٠"))
+    response = client.post(
+        reverse("project_create"), project_form_data(budget_min="۱۵٬۰۰۰٬۰۰۰", budget_max="٢٥٬٠٠٠٬٠٠٠")
+    )
     project = Project.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("project_detail", args=[project.pk])
@@ -51,7 +35,7 @@ def test_employer_publishes_a_project_with_persian_digits_in_the_budget(client, 
 
 @pytest.mark.django_db
 def test_a_draft_is_saved_unpublished_and_hidden_from_others(client, employer):
-    client.post(reverse("project_create"), _form_data(action="draft"))
+    client.post(reverse("project_create"), project_form_data(action="draft"))
     project = Project.objects.get()
     assert project.status == Project.Status.DRAFT
     assert client.get(reverse("project_detail", args=[project.pk])).status_code == 200
@@ -82,7 +66,7 @@ def test_a_draft_is_saved_unpublished_and_hidden_from_others(client, employer):
     ],
 )
 def test_bad_project_input_says_what_is_wrong_and_saves_nothing(client, employer, overrides, field, message):
-    response = client.post(reverse("project_create"), _form_data(**overrides))
+    response = client.post(reverse("project_create"), project_form_data(**overrides))
     assert response.status_code == 200
     assert message in " ".join(response.context["form"].errors[field])
     assert not Project.objects.exists()
@@ -91,21 +75,21 @@ def test_bad_project_input_says_what_is_wrong_and_saves_nothing(client, employer
 @pytest.mark.django_db
 def test_more_than_ten_skills_are_refused(client, employer):
     eleven = list(Skill.objects.values_list("pk", flat=True)[:11])
-    response = client.post(reverse("project_create"), _form_data(skills=eleven))
+    response = client.post(reverse("project_create"), project_form_data(skills=eleven))
     assert response.context["form"].errors["skills"] == ["Choose at most 10 skills."]
     assert not Project.objects.exists()
 
 
 @pytest.mark.django_db
 def test_a_jalali_deadline_is_stored_as_its_gregorian_date(client, employer):
-    client.post(reverse("project_create"), _form_data(deadline="۱۴۱۰/۰۱/۰۱", duration_days=""))
+    client.post(reverse("project_create"), project_form_data(deadline="۱۴۱۰/۰۱/۰۱", duration_days=""))
     assert str(Project.objects.get().deadline) == "2031-03-21"
 
 
 @pytest.mark.django_db
 def test_attachments_are_stored_privately_and_served_to_members_only(client, employer, media_dirs):
     pdf = SimpleUploadedFile("brief.pdf", b"%PDF-1.4\n...\n%%EOF\n", content_type="application/pdf")
-    client.post(reverse("project_create"), {**_form_data(), "attachments": [pdf]})
+    client.post(reverse("project_create"), {**project_form_data(), "attachments": [pdf]})
     project = Project.objects.get()
     attachment = project.attachments.get()
     assert attachment.name == "brief.pdf"
@@ -121,7 +105,7 @@ def test_attachments_are_stored_privately_and_served_to_members_only(client, emp
 @pytest.mark.django_db
 def test_a_forbidden_attachment_type_is_refused_and_nothing_is_saved(client, employer, media_dirs):
     page = SimpleUploadedFile("evil.html", b"<script>alert(1)</script>", content_type="text/html")
-    response = client.post(reverse("project_create"), {**_form_data(), "attachments": [page]})
+    response = client.post(reverse("project_create"), {**project_form_data(), "attachments": [page]})
     assert response.status_code == 200
     assert "Allowed file types" in response.content.decode()
     assert not Project.objects.exists()
@@ -133,7 +117,7 @@ def test_only_the_owner_edits_closes_or_cancels(client, employer):
     project = make_project()
     for response in (
         client.get(reverse("project_edit", args=[project.pk])),
-        client.post(reverse("project_edit", args=[project.pk]), _form_data()),
+        client.post(reverse("project_edit", args=[project.pk]), project_form_data()),
         client.post(reverse("project_status", args=[project.pk]), {"action": "cancel"}),
     ):
         assert response.status_code == 403
@@ -145,7 +129,7 @@ def test_only_the_owner_edits_closes_or_cancels(client, employer):
 @pytest.mark.django_db
 def test_owner_edits_then_closes_reopens_and_cancels(client, employer):
     project = make_project(owner=employer)
-    response = client.post(reverse("project_edit", args=[project.pk]), _form_data(title="A better title here"))
+    response = client.post(reverse("project_edit", args=[project.pk]), project_form_data(title="A better title here"))
     assert response.status_code == 302
     project.refresh_from_db()
     assert project.title == "A better title here"

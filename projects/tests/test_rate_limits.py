@@ -7,27 +7,10 @@ from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
 from marketplace.testing import rate_limit_window_passes
-from projects.models import Category, Project
+from projects.models import Project
+from projects.tests.factories import project_form_data
 
 LIMIT_REACHED = "You can post at most 2 projects every day. You can try again in 1 day."
-
-
-def _form_data(**overrides):
-    category = Category.objects.get(slug="web-development")
-    data = {
-        "title": "Online shop for handmade rugs",
-        "description": "We need an online shop with a catalogue, a basket and online payment.",
-        "category": category.pk,
-        "skills": [s.pk for s in category.skills.all()[:3]],
-        "currency": "IRT",
-        "budget_min": "15,000,000",
-        "budget_max": "25,000,000",
-        "duration_days": "45",
-        "kind": "single",
-        "action": "publish",
-    }
-    data.update(overrides)
-    return data
 
 
 def _client(user, language="en") -> Client:
@@ -38,7 +21,7 @@ def _client(user, language="en") -> Client:
 
 
 def _post(client, **overrides):
-    return client.post(reverse("project_create"), _form_data(**overrides))
+    return client.post(reverse("project_create"), project_form_data(**overrides))
 
 
 @pytest.mark.django_db
@@ -71,7 +54,7 @@ def test_publishing_or_editing_an_existing_project_is_not_a_new_post(settings):
     client = _client(employer)
     assert _post(client, action="draft").status_code == 302
     project = Project.objects.get()
-    response = client.post(reverse("project_edit", args=[project.pk]), _form_data(title="A better title here"))
+    response = client.post(reverse("project_edit", args=[project.pk]), project_form_data(title="A better title here"))
     assert response.status_code == 302
     project.refresh_from_db()
     assert (project.title, project.status) == ("A better title here", Project.Status.OPEN)
