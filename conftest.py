@@ -131,6 +131,16 @@ def site(live_server, transactional_db, settings):
 
 
 @pytest.fixture
+def asgi_server(transactional_db, redis_url):
+    """The ASGI application (pages and the live stream) under uvicorn, with Redis behind the stream."""
+    from marketplace.testing import AsgiServer
+
+    server = AsgiServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def login_as(site, page):
     """Sign the browser page in as a user (a real session, made by Django's test client)."""
     from marketplace.testing import sign_in

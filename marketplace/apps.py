@@ -7,8 +7,11 @@ class MarketplaceConfig(AppConfig):
     verbose_name = _("Marketplace")
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_out
+
         from marketplace import (
             checks,  # noqa: F401 — registers the production checks
+            live,
             ratelimits,  # noqa: F401 — registers the check of USER_RATE_LIMITS
         )
         from marketplace.currency import register_currencies
@@ -16,3 +19,4 @@ class MarketplaceConfig(AppConfig):
 
         register_currencies()
         connect_invalidation()
+        user_logged_out.connect(live.signed_out, dispatch_uid="live-signed-out")

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils.functional import SimpleLazyObject
 
+from marketplace import live
 from notifications.models import Notification
 from projects.models import Project
 from proposals.models import Conversation, Message
@@ -9,7 +10,13 @@ from proposals.services import NEVER
 
 
 def site(request):
-    return {"SITE_NAME": settings.SITE_NAME}
+    """The site's name, and for a signed-in person the live stream's address when live updates are on (the page
+    opens it; without it the chat polls)."""
+    context = {"SITE_NAME": settings.SITE_NAME}
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and live.enabled():
+        context["LIVE_EVENTS_URL"] = settings.LIVE_EVENTS_PATH
+    return context
 
 
 def header_badges(request):

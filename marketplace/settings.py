@@ -315,6 +315,26 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
 # query the database for its session, and a Redis restart signs nobody out.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
+# --- Live updates (marketplace/live.py, marketplace/live_stream.py) ------------------------------------
+# Signed-in pages keep one server-sent-events stream open to the ASGI server (Procfile.production "events", nginx
+# sends LIVE_EVENTS_PATH there): new messages, "seen" receipts, typing and the header's badges arrive as they happen,
+# fanned out through Redis. Off, or without Redis, the chat polls every CHAT_POLL_SECONDS as before.
+LIVE_EVENTS = env.bool("LIVE_EVENTS", default=True)
+LIVE_EVENTS_PATH = "/events/"
+LIVE_CHANNEL_PREFIX = env.str("LIVE_CHANNEL_PREFIX", default="hamkar-live")
+# An idle stream sends a comment this often, so proxies keep it open and a browser that left is noticed.
+LIVE_HEARTBEAT_SECONDS = env.float("LIVE_HEARTBEAT_SECONDS", default=25)
+# A stream ends after this long and the browser opens a new one: the session is checked again (a signed-out or
+# deactivated account stops receiving), and no connection outlives a deployment by more than this.
+LIVE_STREAM_MAX_SECONDS = env.float("LIVE_STREAM_MAX_SECONDS", default=3600)
+# How long the browser waits before reconnecting a stream that ended.
+LIVE_RETRY_MILLISECONDS = env.int("LIVE_RETRY_MILLISECONDS", default=3000)
+# The chat's polling when there is no stream (no Redis, an old browser, a proxy that cuts long connections).
+CHAT_POLL_SECONDS = env.int("CHAT_POLL_SECONDS", default=3)
+# "... is typing" shows for this long after the last keystroke the other side reported (at most one report every
+# third of it per person and conversation).
+CHAT_TYPING_SECONDS = env.int("CHAT_TYPING_SECONDS", default=6)
+
 # --- E-mail: every message is written to the outbox and delivered by a Celery task ------------------
 EMAIL_BACKEND = "notifications.backends.OutboxEmailBackend"
 # Production has no default: a real backend must be named (marketplace/checks.py).

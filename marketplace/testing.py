@@ -1,6 +1,7 @@
 """Helpers shared by the test suites (imported by tests only); the fixtures are in conftest.py, the ways to make
 rows in a state in each app's tests/factories.py."""
 
+import contextlib
 import os
 import threading
 import tracemalloc
@@ -136,3 +137,146 @@ def rate_limit_window_passes(user, action: str) -> None:
     for rate in parse_rates(settings.USER_RATE_LIMITS[action]):
         key = get_cache_key(None, app=APP, action=action, rate=rate, user=user)
         cache.set(key, [moment - rate.duration for moment in cache.get(key, [])], rate.duration)
+
+
+# --- the ASGI server and its live stream ---------------------------------------------------------------------
+
+
+class AsgiServer:
+    """marketplace.asgi's application under uvicorn, in a thread of the test process (so it shares the test's
+    settings and database), on a free port; static files served as runserver would."""
+
+    def __init__(self):
+        import socket
+
+        import uvicorn
+        from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+        from marketplace.asgi import application
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            ASGIStaticFilesHandler(application),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="off",
+            loop="asyncio",
+            timeout_graceful_shutdown=1,
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> "AsgiServer":
+        import time
+
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        # Django's ASGI handler runs each request's sync code in a thread of its own; the connections those threads
+        # opened outlive them (the test settings keep connections, CONN_MAX_AGE). They would keep the test
+        # database from being emptied or dropped: end them. (Production's ASGI server serves only the live stream,
+        # which closes its connection itself.)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+
+def session_cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+class EventStream:
+    """A browser's EventSource, read in a thread: the status, then every event (name, data) and heartbeat as they
+    arrive. `wait_for(name)` returns the next event of that name not yet taken."""
+
+    def __init__(self, base_url: str, cookie: str | None, path: str | None = None):
+        import http.client
+        import json
+        from urllib.parse import urlsplit
+
+        self._json = json
+        parts = urlsplit(base_url)
+        self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        headers = {"Accept": "text/event-stream"}
+        if cookie:
+            headers["Cookie"] = f"{settings.SESSION_COOKIE_NAME}={cookie}"
+        self.connection.request("GET", path or settings.LIVE_EVENTS_PATH, headers=headers)
+        self.response = self.connection.getresponse()
+        self.status = self.response.status
+        self.events: list[tuple[str, dict]] = []
+        self.heartbeats = 0
+        self.ended = threading.Event()
+        self._changed = threading.Condition()
+        self._taken = 0
+        if self.status == 200:
+            threading.Thread(target=self._read, daemon=True).start()
+        else:
+            self.ended.set()
+
+    def _read(self) -> None:
+        name, data = "message", ""
+        try:
+            for raw in self.response:
+                line = raw.decode().rstrip("\n")
+                with self._changed:
+                    if line.startswith(": "):
+                        self.heartbeats += 1
+                    elif line.startswith("event: "):
+                        name = line[7:]
+                    elif line.startswith("data: "):
+                        data = line[6:]
+                    elif line == "" and data:
+                        self.events.append((name, self._json.loads(data)))
+                        name, data = "message", ""
+                    self._changed.notify_all()
+        except (OSError, ValueError, AttributeError):  # the socket was shut by close()
+            pass
+        finally:
+            self.ended.set()
+            with self._changed:
+                self._changed.notify_all()
+
+    def wait_for(self, name: str, timeout: float = 10) -> dict:
+        with self._changed:
+            found = self._changed.wait_for(lambda: self._find(name) is not None or self.ended.is_set(), timeout)
+            index = self._find(name)
+            if not found or index is None:
+                raise AssertionError(f"no {name!r} event within {timeout} s; got {self.events}")
+            self._taken = max(self._taken, index + 1)
+            return self.events[index][1]
+
+    def _find(self, name: str) -> int | None:
+        for index in range(self._taken, len(self.events)):
+            if self.events[index][0] == name:
+                return index
+        return None
+
+    def names(self) -> list[str]:
+        with self._changed:
+            return [name for name, _ in self.events]
+
+    def close(self) -> None:
+        """Hang up, as a closed tab does (shutting the socket down first wakes the reading thread)."""
+        import socket
+
+        if self.connection.sock is not None:
+            with contextlib.suppress(OSError):
+                self.connection.sock.shutdown(socket.SHUT_RDWR)
+        self.ended.wait(5)
+        self.connection.close()

@@ -16,6 +16,8 @@ admin.site.index_title = _("Site administration")
 urlpatterns = [
     path("", views.home, name="home"),
     path("i18n/setlang/", views.set_language, name="set_language"),
+    # The live stream is served by the ASGI server (marketplace/asgi.py); this only answers when it is not there.
+    path(settings.LIVE_EVENTS_PATH.strip("/") + "/", views.live_events_unavailable, name="live_events"),
     path("accounts/", include("allauth.urls")),
     # Disputes and contracts moved from escrow to workspace (migration workspace 0002): links in notifications and
     # e-mails sent before still reach the case.

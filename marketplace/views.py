@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
@@ -28,3 +29,9 @@ def set_language(request):
     if request.user.is_authenticated and language in dict(settings.LANGUAGES):
         user_set_language(user=request.user, language=language)
     return response
+
+
+def live_events_unavailable(request):
+    """LIVE_EVENTS_PATH reached Django itself (runserver, or gunicorn without the ASGI server in front of it): a
+    stream cannot be served here, and 204 tells the browser not to retry; its pages poll instead."""
+    return HttpResponse(status=204)

@@ -11,6 +11,7 @@ from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from marketplace import live
 from marketplace.mail import mail_build
 from marketplace.status import set_status
 from notifications.kinds import describe
@@ -148,6 +149,7 @@ def notify(recipients, kind: str, *, actor=None, url: str = "", email: bool = Tr
     notifications = Notification.objects.bulk_create(
         Notification(recipient=user, kind=kind, actor=actor, params=params, url=url) for user in people
     )
+    live.publish_counts([user.pk for user in people])  # the bell on their open pages, once this commits
     if email:
         prefetch_related_objects(people, "profile")  # the greeting's name, for all recipients in one query
         wanted = email_wanted(users=people, kind=kind)
@@ -179,7 +181,10 @@ def notification_mark_read(*, user, notification_id: int | None = None) -> int:
     unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if notification_id is not None:
         unread = unread.filter(pk=notification_id)
-    return unread.update(read_at=timezone.now())
+    changed = unread.update(read_at=timezone.now())
+    if changed:
+        live.publish_counts([user.pk])
+    return changed
 
 
 def email_preferences_save(*, user, muted) -> EmailPreference:

@@ -272,6 +272,7 @@ def help_page(request, slug: str = "how-it-works"):
             "negotiation_days": settings.DISPUTE_NEGOTIATION_DAYS,
             "deadline_warning_hours": Decimal(settings.DISPUTE_DEADLINE_WARNING.total_seconds() / 3600).normalize(),
             "late_grace_days": settings.MILESTONE_LATE_GRACE_DAYS,
+            "chat_poll_seconds": settings.CHAT_POLL_SECONDS,
             "user_limits": allowances(actions=("message", "proposal", "proposal_edit", "project", "invitation")),
         },
     )

@@ -118,6 +118,13 @@ class Conversation(models.Model):
     def __str__(self) -> str:
         return f"{self.project} / {self.freelancer}"
 
+    def seen_until(self, user):
+        """When the other party last read the thread (None if never): what `user` sent up to then was seen."""
+        side = self.side_of(user)
+        if side is None:
+            return None
+        return self.freelancer_read_at if side == "employer" else self.employer_read_at
+
     def side_of(self, user) -> str | None:
         """'employer', 'freelancer', or None for anyone else."""
         if user.pk == self.freelancer_id:

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Count, DateTimeField, F, Q, Value
 from django.db.models.functions import Coalesce, Greatest
@@ -21,7 +22,7 @@ from marketplace.uploads import atomic_with_file_cleanup, clean_attachment
 from notifications.models import Notification
 from notifications.services import email_wanted, notify
 from projects.models import Project
-from proposals import poll
+from proposals import live, poll
 from proposals.models import Conversation, Message, Proposal, ProposalRevision
 
 MAX_PROPOSAL_AMOUNT = Decimal("100000000000")  # 100 billion in any currency: a typo, not a bid
@@ -206,15 +207,27 @@ def message_send(*, conversation: Conversation, sender: User, body: str, attachm
             updates[f"{side}_read_at"] = message.created_at
         Conversation.objects.filter(pk=conversation.pk).update(**updates)
         poll.message_posted(message)
+        live.message_posted(message)
         return message
 
     return atomic_with_file_cleanup(send)
 
 
 def conversation_mark_read(*, conversation: Conversation, user: User) -> None:
+    """The party has read the thread up to now; the other party's open pages show "seen" on what they sent."""
     side = conversation.side_of(user)
     if side:
         Conversation.objects.filter(pk=conversation.pk).update(**{f"{side}_read_at": timezone.now()})
+        live.conversation_read(conversation, user)
+
+
+def conversation_typing(*, conversation: Conversation, user: User) -> None:
+    """Tell the other party's open thread that this party is typing: at most once every third of
+    CHAT_TYPING_SECONDS per person and conversation, however often the page reports it."""
+    if not conversation_can_write(conversation=conversation, user=user):
+        raise NotAllowed(_("You are not part of this conversation."))
+    if cache.add(f"chat:typing:{conversation.pk}:{user.pk}", 1, timeout=max(1, settings.CHAT_TYPING_SECONDS // 3)):
+        live.typing(conversation, user)
 
 
 # --- the unread-messages digest (a Celery beat task) ------------------------------------------------------

@@ -15,5 +15,7 @@ urlpatterns = [
     path("messages/<int:pk>/", views.conversation_view, name="conversation_detail"),
     path("messages/<int:pk>/poll/", views.conversation_poll, name="conversation_poll"),
     path("messages/<int:pk>/send/", views.message_create, name="message_create"),
+    path("messages/<int:pk>/read/", views.conversation_read, name="conversation_read"),
+    path("messages/<int:pk>/typing/", views.conversation_typing_view, name="conversation_typing"),
     path("messages/<int:pk>/files/<int:message_id>/", views.message_attachment, name="message_attachment"),
 ]

@@ -30,6 +30,7 @@ from proposals.services import (
     conversation_can_read,
     conversation_can_write,
     conversation_mark_read,
+    conversation_typing,
     message_send,
     proposal_edit,
     proposal_review,
@@ -184,6 +185,9 @@ def conversation_view(request, pk: int):
             "other": conversation.project.owner
             if conversation.side_of(request.user) == "freelancer"
             else conversation.freelancer,
+            "seen_until": conversation.seen_until(request.user),
+            "poll_seconds": settings.CHAT_POLL_SECONDS,
+            "typing_seconds": settings.CHAT_TYPING_SECONDS,
         },
     )
 
@@ -200,7 +204,31 @@ def conversation_poll(request, pk: int):
     if conversation_can_write(conversation=conversation, user=request.user):
         # The next polls of this thread are answered by IdleChatPollMiddleware until something is said.
         poll.remember(conversation, conversation.messages.order_by("-pk").values_list("pk", flat=True).first() or 0)
-    return render(request, "proposals/_messages.html", {"page": new, "conversation": conversation})
+    return render(
+        request,
+        "proposals/_messages.html",
+        {"page": new, "conversation": conversation, "seen_until": conversation.seen_until(request.user)},
+    )
+
+
+@login_required
+@require_POST
+def conversation_read(request, pk: int):
+    """The open thread showed a message that arrived live: the reader has read it (the other side sees "seen")."""
+    conversation = _conversation_for(request, pk)
+    conversation_mark_read(conversation=conversation, user=request.user)
+    return HttpResponse(status=204)
+
+
+@login_required
+@require_POST
+def conversation_typing_view(request, pk: int):
+    conversation = _conversation_for(request, pk)
+    try:
+        conversation_typing(conversation=conversation, user=request.user)
+    except NotAllowed as refusal:
+        raise PermissionDenied(refusal.message) from refusal
+    return HttpResponse(status=204)
 
 
 @login_required

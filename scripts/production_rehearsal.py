@@ -243,6 +243,7 @@ class Rehearsal:
         self.http_port = free_port()
         self.site = f"https://localhost:{self.https_port}"
         self.web_ports = {"web1": free_port(), "web2": free_port()}
+        self.events_port = free_port()
         env = {
             key: value
             for key, value in os.environ.items()
@@ -265,6 +266,10 @@ class Rehearsal:
             # A task whose worker died is delivered again after 15 s instead of an hour (stage 4 kills one).
             CELERY_VISIBILITY_TIMEOUT="15",
             CELERY_CONCURRENCY="2",
+            # The live stream's ASGI server (Procfile.production "events"): two workers sharing the port.
+            EVENTS_HOST="127.0.0.1",
+            EVENTS_PORT=str(self.events_port),
+            EVENTS_WORKERS="2",
             AWS_CA_BUNDLE=str(self.cert),  # the object store's TLS certificate is our own
             # A real gateway for toman, as production must have (no payment is made in the rehearsal).
             PAYMENT_GATEWAYS="IRT=zarinpal",
@@ -334,6 +339,7 @@ class Rehearsal:
         self.stop("nginx")
         site_file = string.Template((BASE_DIR / "deploy" / "nginx" / "hamkar.conf").read_text()).safe_substitute(
             HAMKAR_UPSTREAM_SERVERS=" ".join(f"server 127.0.0.1:{self.web_ports[n]};" for n in upstreams),
+            HAMKAR_EVENTS_SERVERS=f"server 127.0.0.1:{self.events_port};",
             HAMKAR_HTTP_LISTEN=f"127.0.0.1:{self.http_port}",
             HAMKAR_HTTPS_LISTEN=f"127.0.0.1:{self.https_port}",
             HAMKAR_SERVER_NAME="localhost",
@@ -533,9 +539,50 @@ http {{
         via_nginx = Client(port=self.https_port, tls=True, cafile=self.cert)
         self.check("nginx serves the site over TLS", via_nginx.get("/").status == 200)
         self.check("nginx answers /health/ to the private network", via_nginx.get("/health/").status == 200)
+        self.live_updates(env)
         self.browser_story()
         self.rate_limits_see_the_real_client()
         self.searches_are_limited_per_address()
+
+    def live_updates(self, env: dict) -> None:
+        """The live stream from Procfile.production's "events" line, through nginx's /events/ location: a message
+        posted on a gunicorn machine reaches the other party's open stream at once (Redis fans it out to whichever
+        uvicorn worker holds it), unbuffered by nginx."""
+        events = self.start("events", self.procfile("events", env), env)
+        wait_for_port(self.events_port, process=events, timeout=60)
+        conversation, employer, freelancer = self.sql_row(
+            "SELECT c.id, o.email, f.email FROM proposals_conversation c"
+            " JOIN projects_project p ON p.id = c.project_id JOIN accounts_user o ON o.id = p.owner_id"
+            " JOIN accounts_user f ON f.id = c.freelancer_id ORDER BY c.id LIMIT 1",
+            [],
+        )
+        client = functools.partial(Client, port=self.https_port, tls=True, cafile=self.cert)
+        writer, reader = client(source="127.0.0.7"), client(source="127.0.0.8")
+        self.require("both parties sign in through nginx", writer.login(employer, DEMO_PASSWORD)
+                     and reader.login(freelancer, DEMO_PASSWORD))  # fmt: skip
+        self.live_reader = reader  # the faults stage opens its stream again while Redis is down
+        stream = reader.stream("/events/")
+        self.check("nginx opens the live stream (200, text/event-stream)",
+                   stream.status == 200 and stream.getheader("Content-Type", "").startswith("text/event-stream"),
+                   f"{stream.status} {stream.getheaders()}")  # fmt: skip
+        first = read_event(stream, timeout=10)
+        self.check("the stream starts with the badges' counts", first is not None and first[0] == "counts", repr(first))
+        anonymous = client(source="127.0.0.9").stream("/events/")
+        self.check("nginx passes the stream's refusal of a visitor (403)", anonymous.status == 403)
+        sent_at = time.monotonic()
+        answer = writer.post(f"/messages/{conversation}/send/", {"body": "Live through nginx"},
+                             page=f"/messages/{conversation}/")  # fmt: skip
+        event = read_event(stream, timeout=10)
+        while event is not None and event[0] != "message":  # "seen": the writer's page read the thread first
+            event = read_event(stream, timeout=10)
+        took = time.monotonic() - sent_at
+        self.check(
+            f"a message sent through gunicorn reaches the other party's stream through nginx in {took:.2f} s",
+            answer.status == 302 and event is not None and event[0] == "message"
+            and "Live through nginx" in json.loads(event[1])["html"]["en"] and took < 3,
+            f"{answer.status} {event!r}",
+        )  # fmt: skip
+        stream.close()
 
     def rate_limits_see_the_real_client(self) -> None:
         """Through nginx, from three loopback addresses: an attacker guessing Reza's password, Reza on the device
@@ -619,14 +666,16 @@ http {{
                 f"upload by {upload_by}, downloads by {served}",
             )
 
-            # Chat: Sara writes to Reza on the rug shop project; Reza's open page shows it through its polls.
+            # Chat: Sara writes to Reza on the rug shop project; Reza's open page shows it at once, pushed by the
+            # events server (whichever machine took the message), without asking any machine.
             conversation = self.sql_one(
                 "SELECT c.id FROM proposals_conversation c JOIN projects_project p ON p.id = c.project_id "
                 "JOIN accounts_user u ON u.id = c.freelancer_id WHERE u.username = 'reza' AND p.title LIKE %s",
                 ["طراحی و پیاده‌سازی فروشگاه%"],
             )
             chat = f"{self.site}/messages/{conversation}/"
-            reza.goto(chat)
+            with reza.expect_response(re.compile(r"/events/$")):
+                reza.goto(chat)
             sara.goto(chat)
             words = f"Across machines {uuid.uuid4().hex[:6]}"
             mark = self.access_marks()
@@ -636,8 +685,8 @@ http {{
             sent_by = self.served_since(mark, f"POST /messages/{conversation}/")
             polled_by = self.served_since(mark, f"GET /messages/{conversation}/poll")
             self.check(
-                "a chat message sent on one machine appears on the other",
-                bool(sent_by) and bool(set(polled_by) - set(sent_by)),
+                "a chat message sent on one machine appears on the other's open page live, without a poll",
+                bool(sent_by) and not polled_by,
                 f"sent by {sent_by}, polled by {set(polled_by)}",
             )
             browser.close()
@@ -694,7 +743,15 @@ http {{
         started = time.monotonic()
         answer = page.get("/projects/")
         self.check(f"Redis down: pages still answer ({time.monotonic() - started:.1f} s)", answer.status == 200)
+        started = time.monotonic()
+        stream = self.live_reader.stream("/events/")
+        self.check(f"Redis down: the live stream answers 503 ({time.monotonic() - started:.1f} s), so pages poll",
+                   stream.status == 503 and time.monotonic() - started < 5, str(stream.status))  # fmt: skip
+        stream.close()
         self.start_redis()
+        stream = self.live_reader.stream("/events/")
+        self.check("Redis back: the live stream opens again", stream.status == 200, str(stream.status))
+        stream.close()
         # Redis came back empty, without beat's lock: the beat that held it stops rather than risk a second
         # sender, and its supervisor (systemd's Restart=always) starts it again; a beat then sends again.
         beat_stopped = self.wait_for_process_exit("beat", 30)
@@ -717,13 +774,22 @@ http {{
 
     def stop_all(self) -> None:
         clean = {}
-        for name in ("nginx", "web1", "web2", "worker1", "worker2", "beat"):
+        for name in ("nginx", "events", "web1", "web2", "worker1", "worker2", "beat"):
             if name in self.processes:
                 clean[name] = self.stop(name)
         self.check("every process stops cleanly on SIGTERM", all(code == 0 for code in clean.values()), str(clean))
         self.stop("redis")
         self.smtp.stop()
         self.s3.stop()
+
+    def sql_row(self, query: str, params: list) -> tuple:
+        import psycopg
+
+        with psycopg.connect(self.database_url) as connection:
+            row = connection.execute(query, params).fetchone()
+        if row is None:
+            raise SystemExit(f"rehearsal: nothing found for {query} {params}")
+        return row
 
     def sql_one(self, query: str, params: list):
         import psycopg
@@ -757,7 +823,7 @@ http {{
                 self.stop(name, sig=signal.SIGKILL)
         print(f"production rehearsal: {len(self.passed)} checks ok, {len(self.failed)} failing; logs in {self.run_dir}")
         if self.failed:
-            for name in ("web1", "web2", "worker1", "worker2", "beat"):
+            for name in ("web1", "web2", "events", "worker1", "worker2", "beat"):
                 print(f"--- last lines of {name} ---\n" + "\n".join(self.log_text(name).splitlines()[-15:]))
         elif not self.keep:
             shutil.rmtree(self.run_dir, ignore_errors=True)
@@ -829,6 +895,13 @@ class Client:
     def get(self, path: str) -> Answer:
         return self.request("GET", path)
 
+    def stream(self, path: str) -> http.client.HTTPResponse:
+        """A GET left open, as EventSource makes it: the caller reads the response as it comes."""
+        connection = self._connection()
+        connection.timeout = 30
+        connection.request("GET", path, headers=self._headers({"Accept": "text/event-stream"}))
+        return connection.getresponse()
+
     def csrf(self, path: str) -> str:
         page = self.get(path)
         found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
@@ -878,6 +951,24 @@ class Client:
                 connection.send(chunk)
         connection.send(tail)
         return self._answer(connection)
+
+
+def read_event(stream: http.client.HTTPResponse, timeout: float) -> tuple[str, str] | None:
+    """The next server-sent event's name and data (heartbeats skipped), or None if none came in time."""
+    deadline = time.monotonic() + timeout
+    name, data = "message", ""
+    while time.monotonic() < deadline:
+        line = stream.readline()
+        if not line:
+            return None
+        text = line.decode().rstrip("\n")
+        if text.startswith("event: "):
+            name = text[7:]
+        elif text.startswith("data: "):
+            data = text[6:]
+        elif text == "" and data:
+            return name, data
+    return None
 
 
 def mail_text(message) -> str:

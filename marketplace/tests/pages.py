@@ -142,6 +142,7 @@ def _sandbox_bank(world):
 PAGES = {
     "home": lambda world: [(None, "/"), ("sara", "/"), ("reza", "/")],
     "set_language": ACTION,
+    "live_events": FRAGMENT,  # the live stream (204 from Django; tests: proposals/tests/test_live.py)
     # allauth
     "account_login": lambda world: [(None, reverse("account_login"))],
     "account_logout": lambda world: [_as("sara", "account_logout")],
@@ -198,6 +199,8 @@ PAGES = {
     "conversation_detail": _conversations,
     "conversation_poll": FRAGMENT,
     "message_create": ACTION,
+    "conversation_read": ACTION,
+    "conversation_typing": ACTION,
     "message_attachment": FILE,
     # money
     "payment_settings": lambda world: [_as(who, "payment_settings") for who in MEMBERS],

@@ -19,7 +19,7 @@ from marketplace.uploads import clean_image
 SUBSET = "fonts/Vazirmatn-Variable-subset.woff2"
 SOURCE = settings.BASE_DIR / "assets" / "fonts" / "Vazirmatn-Variable.woff2"
 # Characters we use that Vazirmatn has no glyph for at all: the system's fonts draw them, subset or not.
-NOT_IN_VAZIRMATN = {"←", "→", "★", "☆", "📎"}
+NOT_IN_VAZIRMATN = {"←", "→", "★", "☆", "📎", "✓"}
 # Above the fold on every page: loaded at once, with its size.
 EAGER_IMAGES = {"templates/partials/_header.html"}
 IMG = re.compile(r"<img\b[^>]*>")

@@ -69,6 +69,8 @@ def first_visit(browser, url: str, language: str, user=None) -> dict[str, tuple[
     assert all(url.endswith(".min.js") for url in scripts if "/django_htmx/" in url), scripts  # and no debug script
     received, compressed = Counter(), Counter()
     for response in responses:
+        if response.request.resource_type == "eventsource":
+            continue  # the live stream: no download, and an open one has no body to read
         body = response.body()
         kind = response.request.resource_type
         received[kind] += len(body) + response.request.sizes()["responseHeadersSize"]
