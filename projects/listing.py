@@ -9,12 +9,14 @@ from marketplace.pagecache import public_fragment_context
 from projects.selectors import CappedPaginator, categories_with_skills
 
 
-def listing_context(request, *, form, rows, page_size: int, cap: int) -> dict:
+def listing_context(request, *, form, rows, page_size: int, cap: int, subsets=None) -> dict:
     """`form` is the listing's search form (bound to request.GET, with filters() naming the ticked skills);
-    `rows(filters)` the selector of its rows."""
+    `rows(filters)` the selector of its rows; `subsets(filters)`, if given, the selector of queries for some of
+    them that are cheaper to count (CappedPaginator's subsets)."""
 
     def page():
-        paginator = CappedPaginator(rows(form.filters()), page_size, cap=cap)
+        filters = form.filters()
+        paginator = CappedPaginator(rows(filters), page_size, cap=cap, subsets=subsets(filters) if subsets else ())
         return paginator.get_page(request.GET.get("page"))
 
     query = request.GET.copy()

@@ -40,9 +40,10 @@ def terms(query: str) -> list[str]:
     return normalize(query).split()[:10]
 
 
-def tsquery(query: str) -> str:
-    """A PostgreSQL to_tsquery() text matching every word as a prefix. Only \\w characters reach it."""
-    return " & ".join(f"{term}:*" for term in terms(query))
+def tsquery(query: str, *, prefixes: bool = True) -> str:
+    """A PostgreSQL to_tsquery() text matching every word as a prefix, or with `prefixes=False` as a whole word
+    (what it matches, the prefixes match too). Only \\w characters reach it."""
+    return " & ".join(f"{term}:*" if prefixes else term for term in terms(query))
 
 
 def sql_literal(text: str) -> str:

@@ -26,6 +26,7 @@ from projects.selectors import (
     employer_projects,
     project_detail,
     project_list_open,
+    project_list_open_subsets,
     project_visible_to,
 )
 from projects.services import project_attachment_delete, project_create, project_set_status, project_update
@@ -51,6 +52,7 @@ def project_list(request):
                 request,
                 form=form,
                 rows=lambda filters: project_list_open(filters=filters),
+                subsets=lambda filters: project_list_open_subsets(filters=filters),
                 page_size=PAGE_SIZE,
                 cap=settings.PROJECT_LIST_COUNT_CAP,
             ),

@@ -1,14 +1,23 @@
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from marketplace.testing import queries_beyond_the_cache
 from projects.models import Category, Project
-from projects.search import normalize, sql_literal, tsquery
-from projects.selectors import ProjectFilters, project_list_open
+from projects.search import normalize, sql_literal, terms, tsquery
+from projects.selectors import (
+    COUNT_SAMPLES,
+    CappedPaginator,
+    ProjectFilters,
+    project_list_open,
+    project_list_open_subsets,
+)
 from projects.tests.factories import make_project, skill
 
 
@@ -216,3 +225,80 @@ def test_persian_listing_counts_in_persian_digits(client):
     html = client.get(reverse("project_list")).content.decode()
     assert "۱ پروژه در حال دریافت پیشنهاد" in html
     assert "۰ پیشنهاد" in html
+
+
+FIRST_ID = 64 * 1000  # so that the project numbered n is in the sample of one in 8 (64) when n is
+
+
+def _bulk_projects(documents: list[tuple[str, str, Category]]) -> list[Project]:
+    """Projects written at once, numbered from FIRST_ID, each published a minute after the one before: (words,
+    status, category) each."""
+    owner, now = UserFactory(), timezone.now()
+    return Project.objects.bulk_create(
+        Project(id=FIRST_ID + number, owner=owner, title=words[:120], description=words,
+                search_document=normalize(words), category=category, currency="IRT", budget_min=1_000_000,
+                budget_max=2_000_000, duration_days=30, status=status,
+                published_at=now - timedelta(minutes=len(documents) - number))
+        for number, (words, status, category) in enumerate(documents)
+    )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_a_search_counts_exactly_up_to_the_cap_whichever_count_settles_it(require_postgres):
+    """The capped count of a search tries whole words in samples of the projects first (project_list_open_subsets):
+    it must come out as counting every prefix match among the filtered open projects would, and the page's rows
+    stay the newest matches."""
+    web, translation = Category.objects.get(slug="web-development"), Category.objects.get(slug="translation")
+    documents = []
+    for number in range(200):
+        words, status = ["alpha"], "open"  # alpha everywhere: more than the cap in the samples, for small caps
+        if number % 16 == 8:
+            words, status = ["alpha", "beta"], "closed"  # half of the sample of one in 8: not to be counted
+        if number in (3, 5):
+            words += ["beta", "gamma", "delta"]  # open, and in no sample: two whole-word matches
+        if number in (11, 12, 13, 14, 17):
+            words += ["gammas", "deltaic"]  # the words only begin one of theirs
+        if number == 21:
+            words.append("deltas")
+        documents.append((" ".join(words), status, web if number in (1, 2) else translation))
+    projects = _bulk_projects(documents)
+
+    def truth(query, category=None):
+        wanted = terms(query)
+        return [
+            project.pk
+            for project in sorted(projects, key=lambda p: (p.published_at, p.pk), reverse=True)
+            if project.status == "open" and (category is None or project.category_id == category.pk)
+            and all(any(word.startswith(term) for word in project.search_document.split()) for term in wanted)
+        ]  # fmt: skip
+
+    # cap 2 and 3: the sample of one in 64 (4 open) settles "alpha"; 6: the sample of one in 8 (13 open); 1000:
+    # every project, whole words and then prefixes.
+    for cap in (2, 3, 6, 1000):
+        for query, category in [("alpha", None), ("beta", None), ("gamma", None), ("delta", None),
+                                ("alpha gamma", None), ("alpha", web), ("alph", None), ("nothing", None)]:  # fmt: skip
+            filters = ProjectFilters(query=query, category=category)
+            paginator = CappedPaginator(
+                project_list_open(filters=filters), 20, cap=cap, subsets=project_list_open_subsets(filters=filters)
+            )
+            expected = truth(query, category)
+            assert paginator.count == min(len(expected), cap + 1), (query, category, cap)
+            assert [project.pk for project in paginator.page(1)] == expected[: min(20, cap)], (query, cap)
+
+
+@pytest.mark.django_db
+def test_each_counting_sample_is_read_from_its_own_index(require_postgres):
+    """A partial index serves a query only when the query's conditions imply the index's: the samples' conditions
+    are written as their indexes' (migration 0005), and this fails when the two drift apart."""
+    _bulk_projects([(f"django shop number {number}", "open", Category.objects.first()) for number in range(300)])
+    subsets = project_list_open_subsets(filters=ProjectFilters(query="django shop"))
+    assert len(subsets) == len(COUNT_SAMPLES) + 1
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE projects_project")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        for size, subset in zip(COUNT_SAMPLES, subsets, strict=False):
+            sql, params = subset.order_by().values("pk").query.sql_with_params()
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert f"projects_project_search_sample{size}_gin" in plan, plan
