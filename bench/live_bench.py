@@ -23,9 +23,7 @@ import argparse
 import asyncio
 import os
 import resource
-import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,8 +34,12 @@ from pathlib import Path
 import psycopg
 
 BASE_DIR = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(BASE_DIR))
+
+from bench.load_bench import SERVER, server_execute, site_env  # noqa: E402
+from marketplace.servers import free_port, procfile_command, wait_for_port  # noqa: E402
+
 DB = "hamkar_live_bench"
-SERVER = "postgresql://postgres@127.0.0.1:5432"
 REDIS_URL = "redis://127.0.0.1:6379/14"
 
 
@@ -49,39 +51,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--heartbeat", type=float, default=10, help="LIVE_HEARTBEAT_SECONDS (production: 25)")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     return parser.parse_args()
-
-
-def server_execute(*statements: str) -> None:
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        for statement in statements:
-            conn.execute(statement)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def env_for(run_dir: Path, heartbeat: float) -> dict:
-    return {
-        "DJANGO_ENV": "production",
-        "DJANGO_SETTINGS_MODULE": "marketplace.settings",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SITE_URL": "https://127.0.0.1",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB}",
-        "REDIS_URL": REDIS_URL,
-        "EMAIL_URL": "smtp://127.0.0.1:2525",
-        "FILE_STORAGE": "local",
-        "MEDIA_ROOT": str(run_dir / "media"),
-        "PRIVATE_MEDIA_ROOT": str(run_dir / "private"),
-        "STATIC_ROOT": str(run_dir / "static"),
-        "LOG_LEVEL": "WARNING",
-        "PAYMENT_GATEWAYS": "IRT=zarinpal",
-        "ZARINPAL_MERCHANT_ID": "7e5b3c2a-9f41-4d1e-8a6b-2c0f9e7d5a31",
-        "LIVE_HEARTBEAT_SECONDS": str(heartbeat),
-    }
 
 
 def prepare(people: int):
@@ -192,6 +161,7 @@ def database_activity() -> tuple[int, int]:
 async def run(args, port: int, server: subprocess.Popen, conversation, parties: list[str], others: list[str]):
     import redis
 
+    from marketplace import live
     from proposals.services import message_send
 
     cookies = parties + [others[n % len(others)] for n in range(max(0, args.streams - len(parties)))]
@@ -220,7 +190,7 @@ async def run(args, port: int, server: subprocess.Popen, conversation, parties: 
     heartbeats = sum(s.heartbeats for s in streams) - heartbeats_before
     r = redis.Redis.from_url(REDIS_URL)
     pubsub_clients = sum(1 for client in r.client_list() if int(client.get("sub", 0)) > 0)
-    channels = len(r.pubsub_channels("hamkar-live:*"))
+    channels = len(r.pubsub_channels(live.channel("*")))  # this database's channels only
     from django.conf import settings
 
     polls = len(streams) / settings.CHAT_POLL_SECONDS
@@ -234,7 +204,7 @@ async def run(args, port: int, server: subprocess.Popen, conversation, parties: 
         f"  server memory (RSS, all processes): {memory:.0f} MB, {grown:.0f} MB more than with no stream open "
         f"({grown * 1024 / len(streams):.0f} KB a stream)"
     )
-    print(f"  Redis: {pubsub_clients} subscribed connections, {channels} channels")
+    print(f"  Redis: {pubsub_clients} subscribed connections (on the whole server), {channels} channels")
     print(f"  heartbeats received: {heartbeats} (every {args.heartbeat:g} s a stream)")
     print(f"  polling instead: {polls:.0f} requests/s to the web machines ({polls * idle:.0f} in that time)")
 
@@ -272,31 +242,24 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, args.streams * 2 + 256)), hard))
     run_dir = Path(tempfile.mkdtemp(prefix="hamkar-live-bench-"))
     (run_dir / "static").mkdir()
-    env = env_for(run_dir, args.heartbeat)
+    env = {
+        **site_env(run_dir, database=DB, redis_url=REDIS_URL),
+        "DJANGO_SETTINGS_MODULE": "marketplace.settings",
+        "LIVE_HEARTBEAT_SECONDS": str(args.heartbeat),
+        "EVENTS_HOST": "127.0.0.1",
+        "EVENTS_WORKERS": str(args.workers),
+    }
     os.environ.update(env)
-    sys.path.insert(0, str(BASE_DIR))
     server_execute(f"DROP DATABASE IF EXISTS {DB}", f"CREATE DATABASE {DB}")
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
     conversation, parties, others = prepare(args.people)
     port = free_port()
-    server = subprocess.Popen(
-        [str(BASE_DIR / ".venv/bin/uvicorn"), "marketplace.asgi:application", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(args.workers), "--lifespan", "off", "--no-access-log",
-         "--timeout-graceful-shutdown", "5"],
-        cwd=BASE_DIR, env={**os.environ}, start_new_session=True,
-    )  # fmt: skip
+    command = procfile_command("events", {**os.environ, "EVENTS_PORT": str(port)}, BASE_DIR / ".venv" / "bin")
+    server = subprocess.Popen(command, cwd=BASE_DIR, env={**os.environ}, start_new_session=True)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("uvicorn did not start") from None
-                time.sleep(0.2)
+        wait_for_port(port, process=server)
         time.sleep(1)  # every worker is listening
         asyncio.run(run(args, port, server, conversation, parties, others))
     finally:

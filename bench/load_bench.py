@@ -33,7 +33,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -46,6 +45,10 @@ from urllib.parse import urlencode
 import psycopg
 
 BASE_DIR = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(BASE_DIR))
+
+from marketplace.servers import free_port  # noqa: E402
+
 DB = "hamkar_load"
 TEMPLATE_DB = "hamkar_load_template"
 SERVER = "postgresql://postgres@127.0.0.1:5432"
@@ -81,13 +84,7 @@ def server_execute(*statements: str) -> None:
             conn.execute(statement)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def site_env(run_dir: Path) -> dict:
+def site_env(run_dir: Path, *, database: str = DB, redis_url: str = REDIS_URL) -> dict:
     """Production as the web machines run it, on one machine without nginx (HTTPS is forwarded by a header)."""
     return {
         "DJANGO_ENV": "production",
@@ -95,8 +92,8 @@ def site_env(run_dir: Path) -> dict:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SITE_URL": "https://127.0.0.1",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB}",
-        "REDIS_URL": REDIS_URL,
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
+        "REDIS_URL": redis_url,
         "EMAIL_URL": "smtp://127.0.0.1:2525",  # e-mail waits in the outbox for a worker; none runs here
         "FILE_STORAGE": "local",
         "MEDIA_ROOT": str(run_dir / "media"),

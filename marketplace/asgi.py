@@ -16,12 +16,4 @@ from marketplace import live_stream  # noqa: E402
 async def application(scope, receive, send):
     if scope["type"] == "http" and scope["path"] == settings.LIVE_EVENTS_PATH:
         return await live_stream.stream(scope, receive, send)
-    if scope["type"] == "lifespan":
-        # Nothing to start or stop; answering keeps servers from logging that lifespan is unsupported.
-        while True:
-            message = await receive()
-            if message["type"] in ("lifespan.startup", "lifespan.shutdown"):
-                await send({"type": message["type"] + ".complete"})
-                if message["type"] == "lifespan.shutdown":
-                    return
     return await django_application(scope, receive, send)

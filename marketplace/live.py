@@ -43,16 +43,19 @@ def _redis():
     return _client
 
 
+def _people(user_ids) -> list[int]:
+    return sorted({int(pk) for pk in user_ids if pk is not None})
+
+
 def publish(user_ids, event: str, data: dict) -> None:
     """Send `event` with `data` to every page each of `user_ids` has open, once the current transaction commits
     (at once outside one). Best effort: a lost event is caught up by the page (it asks again when its stream
     reconnects, and the next full page shows the truth), so a Redis failure is logged, never raised."""
     if not enabled():
         return
-    people = sorted({int(pk) for pk in user_ids if pk is not None})
-    if not people:
+    channels = [channel(pk) for pk in _people(user_ids)]
+    if not channels:
         return
-    channels = [channel(pk) for pk in people]
     body = json.dumps({"event": event, "data": data}, ensure_ascii=False, separators=(",", ":"))
 
     def send():
@@ -75,7 +78,7 @@ def publish_counts(user_ids) -> None:
         return
     from marketplace.context_processors import header_counts
 
-    people = sorted({int(pk) for pk in user_ids if pk is not None})
+    people = _people(user_ids)
 
     def send():
         try:

@@ -71,9 +71,6 @@ class Hub:
                     except Exception:  # the reader notices a dead connection and resets the hub
                         logger.debug("unsubscribe %s failed", name, exc_info=True)
 
-    def channels(self) -> int:
-        return len(self.listeners)
-
     async def _read(self, pubsub) -> None:
         try:
             while True:

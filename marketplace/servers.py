@@ -7,8 +7,10 @@
 """
 
 import os
+import shlex
 import shutil
 import socket
+import string
 import subprocess
 import sys
 import threading
@@ -34,6 +36,17 @@ def wait_for_port(port: int, *, host: str = "127.0.0.1", timeout: float = 30.0, 
         except OSError:
             time.sleep(0.1)
     raise TimeoutError(f"nothing answered on {host}:{port} within {timeout} s")
+
+
+def procfile_command(kind: str, env: dict, bin_dir: Path) -> list[str]:
+    """The `kind:` line of Procfile.production, its ${VARIABLES} filled in from `env`, its program from `bin_dir`
+    (a virtualenv's bin/): the production rehearsal and the benchmarks start a process exactly as it is written."""
+    procfile = Path(__file__).resolve().parent.parent / "Procfile.production"
+    for line in procfile.read_text().splitlines():
+        if line.startswith(f"{kind}:"):
+            words = shlex.split(string.Template(line.split(":", 1)[1].strip()).substitute(env))
+            return [str(bin_dir / words[0]), *words[1:]]
+    raise KeyError(kind)
 
 
 def moto_server_command() -> str | None:

@@ -2,10 +2,15 @@
 rows in a state in each app's tests/factories.py."""
 
 import contextlib
+import http.client
+import json
 import os
+import socket
 import threading
+import time
 import tracemalloc
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from allauth.core.internal.ratelimit import get_cache_key, parse_rates
 from django.conf import settings
@@ -15,6 +20,7 @@ from django.db import connection
 from django.test import Client
 
 from marketplace.ratelimits import APP
+from marketplace.servers import free_port
 
 
 def files_under(root) -> list:
@@ -73,11 +79,16 @@ def peak_memory(action) -> tuple:
 # --- the browser ----------------------------------------------------------------------------------------
 
 
-def sign_in(context, site: str, user, language: str | None = "en") -> None:
-    """Give a browser context a real session for `user` (made by Django's test client), and a language."""
+def session_cookie(user) -> str:
+    """The value of a real session cookie for `user` (made by Django's test client)."""
     client = Client()
     client.force_login(user)
-    cookies = [{"name": settings.SESSION_COOKIE_NAME, "value": client.cookies["sessionid"].value, "url": site}]
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def sign_in(context, site: str, user, language: str | None = "en") -> None:
+    """Give a browser context a real session for `user`, and a language."""
+    cookies = [{"name": settings.SESSION_COOKIE_NAME, "value": session_cookie(user), "url": site}]
     if language:
         cookies.append({"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": site})
     context.add_cookies(cookies)
@@ -147,16 +158,12 @@ class AsgiServer:
     settings and database), on a free port; static files served as runserver would."""
 
     def __init__(self):
-        import socket
-
         import uvicorn
         from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
         from marketplace.asgi import application
 
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
             ASGIStaticFilesHandler(application),
@@ -171,8 +178,6 @@ class AsgiServer:
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def start(self) -> "AsgiServer":
-        import time
-
         self.thread.start()
         deadline = time.monotonic() + 10
         while not self.server.started:
@@ -195,28 +200,17 @@ class AsgiServer:
             )
 
 
-def session_cookie(user) -> str:
-    client = Client()
-    client.force_login(user)
-    return client.cookies[settings.SESSION_COOKIE_NAME].value
-
-
 class EventStream:
     """A browser's EventSource, read in a thread: the status, then every event (name, data) and heartbeat as they
     arrive. `wait_for(name)` returns the next event of that name not yet taken."""
 
-    def __init__(self, base_url: str, cookie: str | None, path: str | None = None):
-        import http.client
-        import json
-        from urllib.parse import urlsplit
-
-        self._json = json
+    def __init__(self, base_url: str, cookie: str | None):
         parts = urlsplit(base_url)
         self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
         headers = {"Accept": "text/event-stream"}
         if cookie:
             headers["Cookie"] = f"{settings.SESSION_COOKIE_NAME}={cookie}"
-        self.connection.request("GET", path or settings.LIVE_EVENTS_PATH, headers=headers)
+        self.connection.request("GET", settings.LIVE_EVENTS_PATH, headers=headers)
         self.response = self.connection.getresponse()
         self.status = self.response.status
         self.events: list[tuple[str, dict]] = []
@@ -242,7 +236,7 @@ class EventStream:
                     elif line.startswith("data: "):
                         data = line[6:]
                     elif line == "" and data:
-                        self.events.append((name, self._json.loads(data)))
+                        self.events.append((name, json.loads(data)))
                         name, data = "message", ""
                     self._changed.notify_all()
         except (OSError, ValueError, AttributeError):  # the socket was shut by close()
@@ -273,8 +267,6 @@ class EventStream:
 
     def close(self) -> None:
         """Hang up, as a closed tab does (shutting the socket down first wakes the reading thread)."""
-        import socket
-
         if self.connection.sock is not None:
             with contextlib.suppress(OSError):
                 self.connection.sock.shutdown(socket.SHUT_RDWR)

@@ -24,8 +24,7 @@ def message_posted(message) -> None:
                     {"page": [message], "conversation": conversation, "user": party, "seen_until": None},
                 )
         live.publish([party.pk], "message", {"conversation": conversation.pk, "id": message.pk, "html": html})
-    live.publish_counts([pk for pk in (conversation.project.owner_id, conversation.freelancer_id)
-                         if pk != message.sender_id])  # fmt: skip
+    live.publish_counts([conversation.other_party_id(message.sender)])
 
 
 def conversation_read(conversation, reader) -> None:
@@ -36,11 +35,13 @@ def conversation_read(conversation, reader) -> None:
     up_to = conversation.messages.order_by("-pk").values_list("pk", flat=True).first()
     if up_to is None:
         return
-    other = conversation.freelancer_id if reader.pk == conversation.project.owner_id else conversation.project.owner_id
-    live.publish([other], "seen", {"conversation": conversation.pk, "up_to": up_to})
+    live.publish([conversation.other_party_id(reader)], "seen", {"conversation": conversation.pk, "up_to": up_to})
     live.publish_counts([reader.pk])
 
 
 def typing(conversation, user) -> None:
-    other = conversation.freelancer_id if user.pk == conversation.project.owner_id else conversation.project.owner_id
-    live.publish([other], "typing", {"conversation": conversation.pk, "seconds": settings.CHAT_TYPING_SECONDS})
+    live.publish(
+        [conversation.other_party_id(user)],
+        "typing",
+        {"conversation": conversation.pk, "seconds": settings.CHAT_TYPING_SECONDS},
+    )

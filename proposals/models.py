@@ -118,6 +118,10 @@ class Conversation(models.Model):
     def __str__(self) -> str:
         return f"{self.project} / {self.freelancer}"
 
+    def other_party_id(self, user) -> int:
+        """The id of the party `user` is talking to (`user` is one of the two)."""
+        return self.freelancer_id if user.pk == self.project.owner_id else self.project.owner_id
+
     def seen_until(self, user):
         """When the other party last read the thread (None if never): what `user` sent up to then was seen."""
         side = self.side_of(user)

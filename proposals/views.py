@@ -187,7 +187,6 @@ def conversation_view(request, pk: int):
             else conversation.freelancer,
             "seen_until": conversation.seen_until(request.user),
             "poll_seconds": settings.CHAT_POLL_SECONDS,
-            "typing_seconds": settings.CHAT_TYPING_SECONDS,
         },
     )
 

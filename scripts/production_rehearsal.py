@@ -32,7 +32,6 @@ import json
 import os
 import re
 import secrets
-import shlex
 import shutil
 import signal
 import ssl
@@ -48,7 +47,7 @@ from urllib.parse import urlencode
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from marketplace.servers import S3Server, SmtpSink, free_port, wait_for_port  # noqa: E402
+from marketplace.servers import S3Server, SmtpSink, free_port, procfile_command, wait_for_port  # noqa: E402
 
 WORK = BASE_DIR / "var" / "rehearsal"
 VENV = WORK / "venv"
@@ -144,12 +143,7 @@ class Rehearsal:
 
     def procfile(self, kind: str, env: dict) -> list[str]:
         """A line of Procfile.production, its variables filled in from `env`, its programs from the venv."""
-        for line in (BASE_DIR / "Procfile.production").read_text().splitlines():
-            if line.startswith(f"{kind}:"):
-                command = string.Template(line.split(":", 1)[1].strip()).substitute(env)
-                words = shlex.split(command)
-                return [str(VENV / "bin" / words[0]), *words[1:]]
-        raise KeyError(kind)
+        return procfile_command(kind, env, VENV / "bin")
 
     def manage(self, env: dict, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -792,13 +786,7 @@ http {{
         return row
 
     def sql_one(self, query: str, params: list):
-        import psycopg
-
-        with psycopg.connect(self.database_url) as connection:
-            row = connection.execute(query, params).fetchone()
-        if row is None:
-            raise SystemExit(f"rehearsal: nothing found for {query} {params}")
-        return row[0]
+        return self.sql_row(query, params)[0]
 
     def build_only(self) -> int:
         self.build_venv()  # a failing check stops the script (SystemExit)
